@@ -1,0 +1,38 @@
+"""kbsearch: knowledge-base search and case deflection for a support portal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``KBSEARCH_*`` environment variables, then ``test_config``."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        # Paths are relative to the working directory, as operators run the commands from
+        # the checkout; the database sits under instance/ as in Flask's tutorial.
+        ARTICLES_DIR="articles",
+        INDEX_DIR="index",
+        DATABASE="instance/kbsearch.sqlite",
+        AUDIENCE="customer",
+        IGNORE_KEYS=[],
+        SEARCH_LIMIT=10,
+        SUGGEST_LIMIT=5,
+        # A default secret for development only: set KBSEARCH_SECRET_KEY in production.
+        SECRET_KEY="dev",
+    )
+    if test_config is None:
+        app.config.from_prefixed_env("KBSEARCH")
+    else:
+        app.config.from_mapping(test_config)
+
+    from kbsearch import api, commands, errors, live, pages
+
+    live.init_app(app)
+    commands.init_app(app)
+    errors.register(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app

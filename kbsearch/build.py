@@ -1,0 +1,168 @@
+"""The batch build: articles folder -> a new index build -> switched live atomically.
+
+One function, ``build``, serves ``kbsearch reindex``, ``flask --app kbsearch reindex``,
+``scripts/reindex.py``, ``kbsearch serve`` (first start) and the tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import pickle
+import platform
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import whoosh
+
+from kbsearch import builds, search
+from kbsearch.articles import AUDIENCES, Article, Problem, visible_to
+from kbsearch.loader import Entry, Skipped, load_folder, taxonomy_path
+from kbsearch.ranker import TfidfRanker, library_versions
+from kbsearch.taxonomy import TaxonomyError, load_taxonomy
+
+LOADER_VERSION = 1  # bump when parsing changes, so incremental builds re-read every file
+ENTRIES = "entries.pickle"
+
+
+class BuildError(Exception):
+    """The build could not produce anything to serve; nothing was switched."""
+
+
+@dataclass
+class BuildReport:
+    build_id: str | None
+    switched: bool
+    files: int
+    indexed: int
+    parsed: int
+    problems: list[Problem]
+    skipped: list[Skipped]
+    seconds: float
+    incremental: bool
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def rejected_files(self) -> list[str]:
+        return sorted({p.path for p in self.problems})
+
+    @property
+    def rate(self) -> float:
+        return self.files / self.seconds if self.seconds else 0.0
+
+
+def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", incremental: bool = False,
+          strict: bool = False, ignore_keys: Iterable[str] = (),
+          progress: Callable[[int], None] | None = None) -> BuildReport:
+    """Validate every article, build an index of the visible ones, and switch to it.
+
+    Rejected files are left out and the rest goes live; with ``strict`` nothing is switched
+    when any file was rejected. ``incremental`` re-parses only added or changed files (by
+    content hash) and patches the previous build's full-text index; the result equals a full build.
+
+    :raise BuildError: nothing to build (no folder, bad taxonomy, no visible article).
+    :raise builds.BuildLocked: another reindex is running.
+    """
+    started = time.perf_counter()
+    articles_dir, index_dir = Path(articles_dir), Path(index_dir)
+    if audience not in AUDIENCES:
+        raise BuildError(f"unknown audience {audience!r} (expected one of: {', '.join(AUDIENCES)})")
+    if not articles_dir.is_dir():
+        raise BuildError(f"articles folder {articles_dir} does not exist")
+    try:
+        taxonomy = load_taxonomy(articles_dir)
+    except TaxonomyError as exc:
+        raise BuildError(str(exc)) from exc
+    ignore = tuple(sorted(ignore_keys))
+    fingerprint = _fingerprint(articles_dir, ignore, audience)
+
+    with builds.locked(index_dir):
+        previous = _previous(index_dir, fingerprint) if incremental else None
+        loaded = load_folder(articles_dir, taxonomy, ignore, previous[1] if previous else None, progress)
+        counts = _counts(loaded.articles)
+        report = BuildReport(None, False, len(loaded.entries), 0, loaded.parsed, loaded.problems,
+                             loaded.skipped, 0.0, previous is not None, counts)
+        visible = [a for a in loaded.articles if visible_to(a, audience)]
+        if strict and loaded.problems:
+            report.seconds = time.perf_counter() - started
+            return report
+        if not visible:
+            raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
+        build_id = builds.new_build_id()
+        partial = builds.start(index_dir, build_id)
+        try:
+            _write_build(partial, visible, previous)
+            TfidfRanker().fit(visible).save(partial / "model.joblib")
+            with open(partial / ENTRIES, "wb") as handle:
+                pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries}, handle, protocol=5)
+            report.indexed = len(visible)
+            builds.write_manifest(partial, _manifest(build_id, articles_dir, audience, report, taxonomy))
+            builds.publish(index_dir, partial)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        builds.prune(index_dir)
+    report.build_id, report.switched = build_id, True
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_build(partial: Path, visible: list[Article], previous: tuple[Path, dict[str, Entry]] | None) -> None:
+    """Write the full-text index: from scratch, or by patching a copy of the previous one."""
+    if previous is None:
+        search.write_index(visible, partial / "whoosh")
+        return
+    old_build, old_entries = previous
+    old_articles = {a.id: a for _, a in old_entries.values() if isinstance(a, Article)}
+    manifest = builds.read_manifest(old_build)
+    old_visible = {i: a for i, a in old_articles.items() if visible_to(a, manifest["audience"])}
+    new_visible = {a.id: a for a in visible}
+    changed = [a for i, a in new_visible.items() if old_visible.get(i) != a]
+    removed = [i for i in old_visible if i not in new_visible]
+    shutil.copytree(old_build / "whoosh", partial / "whoosh")
+    if changed or removed:
+        search.update_index(partial / "whoosh", changed, removed)
+
+
+def _previous(index_dir: Path, fingerprint: str) -> tuple[Path, dict[str, Entry]] | None:
+    """The served build and its per-file entries, if it was made the same way as this one."""
+    current = builds.current_build(index_dir)
+    if current is None or not (current / ENTRIES).exists():
+        return None
+    with open(current / ENTRIES, "rb") as handle:
+        saved = pickle.load(handle)  # our own file, written by _write_build's caller
+    return (current, saved["entries"]) if saved.get("fingerprint") == fingerprint else None
+
+
+def _fingerprint(articles_dir: Path, ignore: tuple[str, ...], audience: str) -> str:
+    path = taxonomy_path(articles_dir)
+    taxonomy = path.read_bytes() if path.exists() else b""
+    parts = [str(LOADER_VERSION), audience, ",".join(ignore), hashlib.sha256(taxonomy).hexdigest()]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _counts(articles: list[Article]) -> dict[str, dict[str, int]]:
+    return {key: dict(sorted(Counter(getattr(a, key) for a in articles).items()))
+            for key in ("type", "status", "audience")}
+
+
+def _manifest(build_id: str, articles_dir: Path, audience: str, report: BuildReport, taxonomy) -> dict:
+    return {
+        "build_id": build_id,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "audience": audience,
+        "articles_dir": str(articles_dir.resolve()),
+        "incremental": report.incremental,
+        "files": report.files,
+        "indexed": report.indexed,
+        "rejected": len(report.rejected_files),
+        "skipped": len(report.skipped),
+        "counts": report.counts,
+        "taxonomy": taxonomy.as_dict() if taxonomy else None,
+        "versions": {"python": platform.python_version(), "whoosh": whoosh.versionstring(),
+                     "loader": LOADER_VERSION, **library_versions()},
+    }

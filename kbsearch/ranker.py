@@ -1,0 +1,92 @@
+"""The TF-IDF suggestion model: fitted once per build, a sparse product per request.
+
+The only module that imports scikit-learn and joblib. Everything that does not depend on
+the request (vocabulary, IDF weights, the article matrix) is computed in ``fit`` and saved
+with the build, so answering a case text is one vectorisation and one sparse product.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from kbsearch.articles import Article
+
+MODEL_FORMAT = 1
+
+
+class ModelMismatch(Exception):
+    """The saved model was made by other library versions or another model format."""
+
+
+def library_versions() -> dict[str, str]:
+    return {"scikit-learn": sklearn.__version__, "joblib": joblib.__version__, "numpy": np.__version__}
+
+
+class TfidfRanker:
+    """Cosine similarity between a case text and each article's weighted fields.
+
+    :param title_weight: how many times the title counts against the body; summaries and
+        tags count ``summary_weight`` times. Titles name the problem an article solves.
+    """
+
+    def __init__(self, title_weight: int = 3, summary_weight: int = 2, sublinear_tf: bool = True):
+        self.title_weight = title_weight
+        self.summary_weight = summary_weight
+        self.sublinear_tf = sublinear_tf
+
+    def _document(self, article: Article) -> str:
+        head = " ".join([article.summary, " ".join(article.tags)])
+        return "\n".join([(article.title + "\n") * self.title_weight, (head + "\n") * self.summary_weight, article.text])
+
+    def fit(self, articles: Sequence[Article]) -> TfidfRanker:
+        """Learn the vocabulary and IDF weights from ``articles`` and vectorise them."""
+        if not articles:
+            raise ValueError("cannot fit a ranker on no articles")
+        self.vectorizer_ = TfidfVectorizer(sublinear_tf=self.sublinear_tf, stop_words="english",
+                                           dtype=np.float32, strip_accents="unicode")
+        self.matrix_ = self.vectorizer_.fit_transform(self._document(a) for a in articles).tocsr()
+        self.ids_ = [a.id for a in articles]
+        return self
+
+    def scores(self, text: str) -> np.ndarray:
+        """Cosine similarity of ``text`` with every article, in ``ids_`` order."""
+        query = self.vectorizer_.transform([text])
+        return (self.matrix_ @ query.T).toarray().ravel()
+
+    def rank(self, text: str, limit: int = 10, min_score: float = 0.0) -> list[tuple[str, float]]:
+        """The ``limit`` best (id, score) pairs scoring above ``min_score``, best first."""
+        scores = self.scores(text)
+        if limit < len(scores):
+            top = np.argpartition(-scores, limit)[:limit]
+        else:
+            top = np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids_[i], float(scores[i])) for i in top if scores[i] > min_score]
+
+    def save(self, path: Path) -> None:
+        joblib.dump({"format": MODEL_FORMAT, "versions": library_versions(), "ranker": self}, path)
+
+    @classmethod
+    def load(cls, path: Path) -> TfidfRanker:
+        """Load a model this project saved; never a file from elsewhere (joblib runs code).
+
+        :raise ModelMismatch: saved by other library versions or another model format.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InconsistentVersionWarning)
+            try:
+                saved = joblib.load(path)
+            except InconsistentVersionWarning as exc:
+                raise ModelMismatch(str(exc)) from exc
+        if saved.get("format") != MODEL_FORMAT or saved.get("versions") != library_versions():
+            raise ModelMismatch(f"model was saved with {saved.get('versions')} (format {saved.get('format')}), "
+                                f"this server runs {library_versions()} (format {MODEL_FORMAT})")
+        return saved["ranker"]

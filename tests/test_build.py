@@ -1,0 +1,162 @@
+"""The batch reindex: what goes live, what never does, and how it exits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import write
+from kbsearch import builds, search
+from kbsearch.build import BuildError, build
+from kbsearch.builds import BuildLocked
+from kbsearch.ranker import TfidfRanker
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def served_ids(index_dir: Path) -> set[str]:
+    ix = search.open_index(builds.current_build(index_dir) / "whoosh")
+    with ix.searcher() as s:
+        return {fields["id"] for fields in s.all_stored_fields()}
+
+
+def test_full_build_indexes_only_what_customers_may_see(kb, index_dir):
+    report = build(kb, index_dir)
+    assert report.switched and report.indexed == 4 and report.files == 7
+    assert served_ids(index_dir) == {"locked-account", "expired-password", "sso-setup", "invoice-download"}
+    manifest = builds.read_manifest(builds.current_build(index_dir))
+    assert manifest["audience"] == "customer" and manifest["indexed"] == 4
+    assert manifest["counts"]["status"] == {"archived": 1, "draft": 1, "published": 5}
+    assert {"python", "whoosh", "scikit-learn"} <= set(manifest["versions"])
+
+
+def test_public_audience_leaves_customer_articles_out(kb, index_dir):
+    build(kb, index_dir, audience="public")
+    assert "sso-setup" not in served_ids(index_dir)
+
+
+def test_rejected_files_are_left_out_and_the_rest_goes_live(kb, index_dir):
+    write(kb, "broken.md", "---\ntitle: Broken\ncategory: nosuch\n---\nText\n")
+    report = build(kb, index_dir)
+    assert report.switched and report.rejected_files == ["broken.md"]
+    assert [str(p) for p in report.problems] == ["broken.md:3: unknown category 'nosuch' (known: access, billing)"]
+    assert "broken" not in served_ids(index_dir)
+
+
+def test_strict_switches_nothing_when_a_file_is_rejected(kb, index_dir):
+    first = build(kb, index_dir)
+    write(kb, "broken.md", "---\nstatus: nope\n---\n# Broken\n\nText\n")
+    write(kb, "new-article.md", "# New article\n\nText\n")
+    report = build(kb, index_dir, strict=True)
+    assert not report.switched and builds.current_build_id(index_dir) == first.build_id
+    assert "new-article" not in served_ids(index_dir)
+
+
+def test_a_build_failing_midway_leaves_the_old_build_served(kb, index_dir, monkeypatch):
+    first = build(kb, index_dir)
+    write(kb, "new-article.md", "# New article\n\nText\n")
+
+    def crash(self, articles):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(TfidfRanker, "fit", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(kb, index_dir)
+    assert builds.current_build_id(index_dir) == first.build_id
+    assert "new-article" not in served_ids(index_dir)
+    assert [p.name for p in builds.builds_dir(index_dir).iterdir()] == [first.build_id]
+
+
+def test_a_reindex_killed_with_sigkill_leaves_the_old_build_served(kb, index_dir):
+    first = build(kb, index_dir)
+    for n in range(1500):  # enough work that the kill lands mid-build
+        write(kb, f"bulk/article-{n}.md", f"# Bulk article {n}\n\n" + "word%d filler text " % n * 40)
+    env = {**os.environ, "KBSEARCH_ARTICLES_DIR": str(kb), "KBSEARCH_INDEX_DIR": str(index_dir)}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "reindex.py")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(builds.PARTIAL) for p in builds.builds_dir(index_dir).iterdir()):
+        assert time.monotonic() < deadline and proc.poll() is None, "the build never started"
+        time.sleep(0.01)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert builds.current_build_id(index_dir) == first.build_id
+    assert "bulk--article-1" not in served_ids(index_dir)
+    report = build(kb, index_dir)  # the next build clears the abandoned partial one
+    assert report.switched and "bulk--article-1" in served_ids(index_dir)
+    assert not any(p.name.endswith(builds.PARTIAL) for p in builds.builds_dir(index_dir).iterdir())
+
+
+def test_only_one_reindex_runs_at_a_time(kb, index_dir):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from kbsearch import builds\n"
+         "with builds.locked(sys.argv[1]):\n print('held', flush=True); time.sleep(30)", str(index_dir)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(BuildLocked, match="another reindex is running"):
+            build(kb, index_dir)
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert build(kb, index_dir).switched  # the kernel released the dead holder's lock
+
+
+def test_nothing_visible_is_an_error_and_switches_nothing(tmp_path):
+    write(tmp_path / "kb", "draft.md", "---\nstatus: draft\n---\n# Draft\n\nText\n")
+    with pytest.raises(BuildError, match="no article"):
+        build(tmp_path / "kb", tmp_path / "index")
+    assert builds.current_build_id(tmp_path / "index") is None
+
+
+def test_a_broken_taxonomy_is_reported_with_its_line(kb, index_dir):
+    (kb / "categories.yml").write_text("access:\n  label: A\n  subcategories: [x, y]\n")
+    with pytest.raises(BuildError, match=r"categories.yml:1: subcategories of 'access' must map ids to labels"):
+        build(kb, index_dir)
+
+
+def test_old_builds_are_pruned_keeping_the_previous_one(kb, index_dir):
+    ids = [build(kb, index_dir).build_id for _ in range(4)]
+    assert sorted(p.name for p in builds.builds_dir(index_dir).iterdir()) == ids[-2:]
+
+
+def results(index_dir: Path, queries: list[str]) -> list:
+    """What a reader gets: search hits with scores and the ranker's suggestions."""
+    build_dir = builds.current_build(index_dir)
+    ix = search.open_index(build_dir / "whoosh")
+    ranker = TfidfRanker.load(build_dir / "model.joblib")
+    out = []
+    for q in queries:
+        hits = sorted((round(c.score, 6), c.id, c.title, c.snippet) for c in search.find(ix, q, 20))
+        out.append((hits, sorted((i, round(s, 6)) for i, s in ranker.rank(q, 20))))
+    return out
+
+
+def test_incremental_gives_exactly_what_a_full_build_gives(kb, index_dir, tmp_path):
+    queries = ["locked account password", "invoice pdf", "sso identity provider", "brand new topic"]
+    build(kb, index_dir)
+    (kb / "expired-password.md").write_text(
+        (kb / "expired-password.md").read_text().replace("cannot be reused", "must differ from the last five"))
+    (kb / "invoice-download.md").unlink()
+    write(kb, "new-topic.md", "---\ncategory: billing\n---\n# Brand new topic\n\nA new invoice topic.\n")
+    (kb / "draft-refunds.md").write_text((kb / "draft-refunds.md").read_text().replace("status: draft", "status: published"))
+    report = build(kb, index_dir, incremental=True)
+    assert report.incremental and report.parsed == 3 and report.switched
+    full_dir = tmp_path / "full-index"
+    build(kb, full_dir)
+    assert served_ids(index_dir) == served_ids(full_dir)
+    assert results(index_dir, queries) == results(full_dir, queries)
+
+
+def test_incremental_falls_back_to_full_when_the_taxonomy_changes(kb, index_dir):
+    build(kb, index_dir)
+    (kb / "categories.yml").write_text((kb / "categories.yml").read_text() + "mobile:\n  label: Mobile\n")
+    report = build(kb, index_dir, incremental=True)
+    assert not report.incremental and report.parsed == report.files

@@ -1,0 +1,74 @@
+"""The operator commands, as README shows them: help, exit statuses, summaries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import write
+from kbsearch import builds
+from kbsearch.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_command_has_help_with_an_example(app):
+    for name in ("reindex", "serve"):
+        command = app.cli.commands[name]
+        assert command.help and "Example:" in command.help, name
+    assert "Example:" in main.help
+
+
+def test_reindex_prints_a_summary_and_exits_0(runner, kb, index_dir):
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "full build: 7 files read, 7 parsed, 4 indexed" in result.output
+    assert "articles/s" in result.output and "is live" in result.output
+
+
+def test_reindex_exits_1_when_files_were_rejected_and_the_rest_is_live(runner, kb, index_dir):
+    write(kb, "bad.md", "---\ntitle: Bad\naudience: everyone\n---\nText\n")
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 1
+    assert "error: bad.md:3: unknown audience 'everyone'" in result.output
+    assert builds.current_build(index_dir) is not None
+
+
+def test_reindex_strict_exits_2_and_switches_nothing(runner, kb, index_dir):
+    before = builds.current_build_id(index_dir)
+    write(kb, "bad.md", "---\ntitle: Bad\nstatus: gone\n---\nText\n")
+    result = runner.invoke(args=["reindex", "--strict"])
+    assert result.exit_code == 2 and "served index is unchanged" in result.output
+    assert builds.current_build_id(index_dir) == before
+
+
+def test_reindex_options_override_the_configuration(runner, tmp_path):
+    other = tmp_path / "other-index"
+    write(tmp_path / "kb2", "only.md", "# Only article\n\nText.\n")
+    result = runner.invoke(args=["reindex", "--articles", str(tmp_path / "kb2"), "--index", str(other)])
+    assert result.exit_code == 0 and "1 indexed" in result.output
+    assert builds.current_build(other) is not None
+
+
+def test_reindex_reports_a_missing_folder_and_exits_2(runner, tmp_path):
+    result = runner.invoke(args=["reindex", "--articles", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+@pytest.mark.parametrize("command", [
+    [sys.executable, str(ROOT / "scripts" / "reindex.py")],
+    [str(Path(sys.executable).with_name("kbsearch")), "reindex"],
+    [sys.executable, "-m", "flask", "--app", "kbsearch", "reindex"],
+])
+def test_the_three_ways_to_reindex_share_one_build(command, kb, tmp_path):
+    if not Path(command[0]).exists():
+        pytest.skip(f"{command[0]} is not installed (pip install -e . puts it beside python)")
+    env = {**os.environ, "KBSEARCH_ARTICLES_DIR": str(kb), "KBSEARCH_INDEX_DIR": str(tmp_path / "ix")}
+    done = subprocess.run([*command, "--incremental"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "4 indexed" in done.stdout
+    assert builds.current_build(tmp_path / "ix") is not None
