@@ -1,16 +1,75 @@
-"""The JSON API (blueprint ``api``, under ``/api``)."""
+"""The JSON API (blueprint ``api``, under ``/api``).
+
+Each view reads and validates all of its input first, reports every bad field at once,
+then calls one domain function and returns a small fixed-shape dict.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from typing import Any
 
-from kbsearch import search
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from kbsearch import search, suggest
 from kbsearch.errors import APIError
 from kbsearch.live import get_build
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_QUERY = 1000
+MAX_SUBJECT = 300
+MAX_DESCRIPTION = 20_000
+MAX_PER_PAGE = 50
+MAX_SUGGESTIONS = 20
+
+
+class Fields:
+    """Collects field errors so one 400 can name all of them."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, str]] = []
+
+    def bad(self, name: str, message: str) -> None:
+        self.errors.append({"field": name, "message": message})
+
+    def text(self, source: dict, name: str, limit: int) -> str:
+        value = source.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.bad(name, "must be a string")
+            return ""
+        if len(value) > limit:
+            self.bad(name, f"must be at most {limit} characters")
+        return value
+
+    def integer(self, source: dict, name: str, default: int, low: int, high: int) -> int:
+        value = source.get(name, default)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            self.bad(name, f"must be a whole number from {low} to {high}")
+            return default
+        return value
+
+    def check(self) -> None:
+        if self.errors:
+            raise APIError(400, "invalid request: " + ", ".join(e["field"] for e in self.errors), self.errors)
+
+
+def _taxonomy_filters(fields: Fields, source: dict, taxonomy: dict | None) -> tuple[str | None, str | None]:
+    category = fields.text(source, "category", 100) or None
+    subcategory = fields.text(source, "subcategory", 100) or None
+    if taxonomy is not None:
+        if category and category not in taxonomy:
+            fields.bad("category", f"unknown category {category!r}")
+        elif subcategory and (not category or subcategory not in taxonomy[category]["subcategories"]):
+            fields.bad("subcategory", f"unknown subcategory {subcategory!r} for category {category!r}")
+    return category, subcategory
+
+
+def article_url(article_id: str) -> str:
+    return url_for("pages.article", article_id=article_id)
 
 
 @bp.get("/status")
@@ -24,11 +83,49 @@ def status():
 
 @bp.get("/search")
 def search_articles():
-    """Full-text search over the served build (the search page's data)."""
-    q = request.args.get("q", "")
-    if len(q) > MAX_QUERY:
-        raise APIError(400, "invalid request", [{"field": "q", "message": f"at most {MAX_QUERY} characters"}])
-    hits = search.find(get_build().index, q, current_app.config["SEARCH_LIMIT"]) if q.strip() else []
-    return jsonify({"results": [
-        {"id": h.id, "title": h.title, "type": h.type, "category": h.category, "subcategory": h.subcategory,
-         "snippet": h.snippet, "score": h.score, "updated": h.updated} for h in hits]})
+    """Full-text search: results, total, pages, facet counts and a "did you mean"."""
+    build = get_build()
+    fields = Fields()
+    args = request.args
+    q = fields.text(args, "q", MAX_QUERY)
+    kind = fields.text(args, "type", 20) or None
+    if kind and kind not in ("knowledge", "help"):
+        fields.bad("type", "must be knowledge or help")
+    category, subcategory = _taxonomy_filters(fields, args, build.manifest.get("taxonomy"))
+    page = fields.integer(args, "page", 1, 1, 1000)
+    per_page = fields.integer(args, "per_page", current_app.config["SEARCH_LIMIT"], 1, MAX_PER_PAGE)
+    fields.check()
+    found = search.search_articles(build.index, q, {"type": kind, "category": category, "subcategory": subcategory},
+                                   page, per_page)
+    return jsonify({
+        "results": [{"id": c.id, "title": c.title, "type": c.type, "category": c.category,
+                     "subcategory": c.subcategory, "url": article_url(c.id), "snippet": c.snippet,
+                     "score": round(c.score, 4), "updated": c.updated} for c in found.results],
+        "total": found.total, "page": found.page, "pages": found.pages,
+        "facets": found.facets, "suggestion": found.suggestion,
+    })
+
+
+@bp.post("/suggest")
+def suggest_articles():
+    """The suggestions panel: articles likely to solve the case being typed."""
+    build = get_build()
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise APIError(415 if not request.is_json else 400, "send a JSON object",
+                       [{"field": "body", "message": "expected a JSON object with subject and description"}])
+    fields = Fields()
+    subject = fields.text(body, "subject", MAX_SUBJECT)
+    description = fields.text(body, "description", MAX_DESCRIPTION)
+    category, subcategory = _taxonomy_filters(fields, body, build.manifest.get("taxonomy"))
+    limit = fields.integer(body, "limit", current_app.config["SUGGEST_LIMIT"], 1, MAX_SUGGESTIONS)
+    seq: Any = body.get("seq")
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
+        fields.bad("seq", "must be a whole number")
+    fields.check()
+    found = suggest.suggest(build.ranker, subject, description, category, subcategory, limit)
+    details = build.details
+    return jsonify({"seq": seq, "suggestions": [
+        {"id": s.id, "title": details[s.id]["title"], "type": details[s.id]["type"], "url": article_url(s.id),
+         "snippet": suggest.highlight(details[s.id]["summary"], s.matched["subject"] + s.matched["description"]),
+         "score": round(s.score, 4), "matched": s.matched} for s in found]})

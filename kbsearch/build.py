@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import pickle
 import platform
 import shutil
@@ -27,6 +28,7 @@ from kbsearch.taxonomy import TaxonomyError, load_taxonomy
 
 LOADER_VERSION = 1  # bump when parsing changes, so incremental builds re-read every file
 ENTRIES = "entries.pickle"
+CATALOG = "catalog.json"  # display fields of the visible articles, read once per build by the server
 
 
 class BuildError(Exception):
@@ -62,7 +64,7 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
 
     Rejected files are left out and the rest goes live; with ``strict`` nothing is switched
     when any file was rejected. ``incremental`` re-parses only added or changed files (by
-    content hash) and patches the previous build's full-text index; the result equals a full build.
+    content hash) and reuses every unchanged article as parsed before; the result equals a full build.
 
     :raise BuildError: nothing to build (no folder, bad taxonomy, no visible article).
     :raise builds.BuildLocked: another reindex is running.
@@ -82,7 +84,7 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
 
     with builds.locked(index_dir):
         previous = _previous(index_dir, fingerprint) if incremental else None
-        loaded = load_folder(articles_dir, taxonomy, ignore, previous[1] if previous else None, progress)
+        loaded = load_folder(articles_dir, taxonomy, ignore, previous, progress)
         counts = _counts(loaded.articles)
         report = BuildReport(None, False, len(loaded.entries), 0, loaded.parsed, loaded.problems,
                              loaded.skipped, 0.0, previous is not None, counts)
@@ -95,8 +97,11 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
         build_id = builds.new_build_id()
         partial = builds.start(index_dir, build_id)
         try:
-            _write_build(partial, visible, previous)
+            # The full-text index is always written whole: Whoosh's merges shift the length
+            # statistics BM25F normalises by, so patching it would not score like a full build.
+            search.write_index(visible, partial / "whoosh", progress=None)
             TfidfRanker().fit(visible).save(partial / "model.joblib")
+            _write_catalog(partial / CATALOG, visible)
             with open(partial / ENTRIES, "wb") as handle:
                 pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries}, handle, protocol=5)
             report.indexed = len(visible)
@@ -111,31 +116,21 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
     return report
 
 
-def _write_build(partial: Path, visible: list[Article], previous: tuple[Path, dict[str, Entry]] | None) -> None:
-    """Write the full-text index: from scratch, or by patching a copy of the previous one."""
-    if previous is None:
-        search.write_index(visible, partial / "whoosh")
-        return
-    old_build, old_entries = previous
-    old_articles = {a.id: a for _, a in old_entries.values() if isinstance(a, Article)}
-    manifest = builds.read_manifest(old_build)
-    old_visible = {i: a for i, a in old_articles.items() if visible_to(a, manifest["audience"])}
-    new_visible = {a.id: a for a in visible}
-    changed = [a for i, a in new_visible.items() if old_visible.get(i) != a]
-    removed = [i for i in old_visible if i not in new_visible]
-    shutil.copytree(old_build / "whoosh", partial / "whoosh")
-    if changed or removed:
-        search.update_index(partial / "whoosh", changed, removed)
+def _write_catalog(path: Path, visible: list[Article]) -> None:
+    catalog = {a.id: {"title": a.title, "type": a.type, "category": a.category, "subcategory": a.subcategory,
+                      "summary": a.summary, "updated": a.updated.isoformat() if a.updated else None}
+               for a in visible}
+    path.write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
 
 
-def _previous(index_dir: Path, fingerprint: str) -> tuple[Path, dict[str, Entry]] | None:
-    """The served build and its per-file entries, if it was made the same way as this one."""
+def _previous(index_dir: Path, fingerprint: str) -> dict[str, Entry] | None:
+    """The served build's per-file entries, if it was made the same way as this one."""
     current = builds.current_build(index_dir)
     if current is None or not (current / ENTRIES).exists():
         return None
     with open(current / ENTRIES, "rb") as handle:
         saved = pickle.load(handle)  # our own file, written by _write_build's caller
-    return (current, saved["entries"]) if saved.get("fingerprint") == fingerprint else None
+    return saved["entries"] if saved.get("fingerprint") == fingerprint else None
 
 
 def _fingerprint(articles_dir: Path, ignore: tuple[str, ...], audience: str) -> str:

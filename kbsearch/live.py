@@ -7,6 +7,7 @@ request picks the new build up without a restart.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ class LiveBuild:
     manifest: dict[str, Any]
     index: Any  # whoosh FileIndex: stateless, shared; searchers are opened per call
     ranker: TfidfRanker
+    details: dict[str, dict[str, Any]]  # id -> title, type, category, subcategory, summary, updated
 
 
 def init_app(app: Flask) -> None:
@@ -73,8 +75,9 @@ def _open(index_dir: Path, build_id: str | None) -> LiveBuild:
     try:
         ranker = TfidfRanker.load(path / "model.joblib")
         ix = search.open_index(path / "whoosh")
+        details = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
     except ModelMismatch as exc:
         raise IndexNotBuilt(f"the index in {index_dir} was built by other library versions ({exc}): {hint}") from exc
     except (EmptyIndexError, FileNotFoundError) as exc:
         raise IndexNotBuilt(f"the index in {index_dir} is incomplete ({exc}): {hint}") from exc
-    return LiveBuild(build_id, path, manifest, ix, ranker)
+    return LiveBuild(build_id, path, manifest, ix, ranker, details)

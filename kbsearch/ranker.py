@@ -17,6 +17,7 @@ import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from kbsearch import text
 from kbsearch.articles import Article
 
 MODEL_FORMAT = 1
@@ -50,11 +51,31 @@ class TfidfRanker:
         """Learn the vocabulary and IDF weights from ``articles`` and vectorise them."""
         if not articles:
             raise ValueError("cannot fit a ranker on no articles")
-        self.vectorizer_ = TfidfVectorizer(sublinear_tf=self.sublinear_tf, stop_words="english",
-                                           dtype=np.float32, strip_accents="unicode")
+        self.vectorizer_ = TfidfVectorizer(analyzer=text.analyze, sublinear_tf=self.sublinear_tf,
+                                           dtype=np.float32)
         self.matrix_ = self.vectorizer_.fit_transform(self._document(a) for a in articles).tocsr()
         self.ids_ = [a.id for a in articles]
+        self.categories_ = np.array([a.category or "" for a in articles], dtype=object)
+        self.subcategories_ = np.array([a.subcategory or "" for a in articles], dtype=object)
+        self.terms_ = self.vectorizer_.get_feature_names_out()  # sorted: prefix lookups bisect it
         return self
+
+    def complete(self, prefix: str, limit: int = 5) -> list[str]:
+        """Vocabulary words starting with ``prefix``, the most widely used first.
+
+        Lets the word a customer is still typing ("passw") match what it will become.
+        """
+        start = int(np.searchsorted(self.terms_, prefix))
+        end = int(np.searchsorted(self.terms_, prefix + "\uffff"))
+        if end - start > 200:  # too short a prefix to mean anything
+            return []
+        candidates = np.arange(start, end)
+        idf = self.vectorizer_.idf_[candidates]
+        return [str(self.terms_[i]) for i in candidates[np.argsort(idf, kind="stable")][:limit]]
+
+    def vector(self, text: str):
+        """The L2-normalised TF-IDF row of ``text`` (sparse)."""
+        return self.vectorizer_.transform([text])
 
     def scores(self, text: str) -> np.ndarray:
         """Cosine similarity of ``text`` with every article, in ``ids_`` order."""

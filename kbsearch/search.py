@@ -7,16 +7,17 @@ Whoosh objects, because hits are only readable while their searcher is open.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import index, writing
+from whoosh import index, query, sorting
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.qparser import MultifieldParser, OrGroup
 
+from kbsearch.text import STOP_WORDS
 from kbsearch.articles import Article
 
 # Titles say what an article solves, summaries and tags say it in other words, and the
@@ -25,13 +26,14 @@ FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 
 
 def make_schema() -> Schema:
-    analyzer = StemmingAnalyzer()
+    analyzer = StemmingAnalyzer(stoplist=STOP_WORDS)  # the same words as the suggestions model
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["title"]),
+        # spelling=True keeps the unstemmed words too, for "did you mean".
+        title=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["title"], spelling=True),
         summary=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["summary"]),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=FIELD_BOOSTS["tags"]),
-        body=TEXT(stored=True, analyzer=analyzer),
+        body=TEXT(stored=True, analyzer=analyzer, spelling=True),
         type=ID(stored=True),
         category=ID(stored=True),
         subcategory=ID(stored=True),
@@ -84,25 +86,7 @@ def write_index(articles: Iterable[Article], directory: Path,
             count += 1
             if progress:
                 progress(1)
-    # A merge recomputes the field-length totals BM25F normalises by, and an incremental
-    # update ends in one; ending the full build in one too makes both score identically.
-    ix.optimize()
     return count
-
-
-def update_index(directory: Path, changed: Iterable[Article], removed: Iterable[str]) -> None:
-    """Apply an incremental change to a copy of a previous build's index.
-
-    The commit merges everything into one segment so term statistics (and therefore scores)
-    match a full build of the same articles.
-    """
-    ix = index.open_dir(str(directory))
-    with ix.writer(limitmb=256) as writer:
-        for article_id in removed:
-            writer.delete_by_term("id", article_id)
-        for article in changed:
-            writer.update_document(**_document(article))
-        writer.mergetype = writing.OPTIMIZE
 
 
 def open_index(directory: Path) -> index.Index:
@@ -120,20 +104,93 @@ def get_document(ix: index.Index, article_id: str) -> dict | None:
         return dict(fields) if fields else None
 
 
-def find(ix: index.Index, text: str, limit: int = 10) -> list[Candidate]:
-    """Search title, summary, tags and body with OR-plus-coordination; best first."""
-    parser = MultifieldParser(list(FIELD_BOOSTS), ix.schema, group=OrGroup.factory(0.9))
-    query = parser.parse(text)
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[Candidate]
+    total: int
+    page: int
+    pages: int
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+
+
+MAX_TERMS = 32  # a pasted essay still answers quickly: its first distinct words are enough
+FACETS = ("type", "category", "subcategory")
+_WORD = re.compile(r"\w+")
+_MARK = re.compile(r'<mark class="[^"]*">')  # Whoosh numbers its classes; plain <mark> is all we allow
+
+
+def build_query(ix: index.Index, text: str) -> query.Query | None:
+    """An OR over the words of ``text`` in every field, rewarding documents that match more.
+
+    Built from analysed words, not parsed: no input can be a syntax error, and operators or
+    field names a customer types are just words.
+    """
+    analyzer = ix.schema["body"].analyzer
+    stems = list(dict.fromkeys(t.text for t in analyzer(text)))[:MAX_TERMS]
+    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))[:MAX_TERMS]
+    clauses = []
+    for stem in stems:
+        clauses.extend(query.Term(f, stem) for f in ("title", "summary", "body"))
+    clauses.extend(query.Term("tags", w) for w in words)
+    if not stems and not words:
+        return None
+    return query.Or(clauses, scale=0.9)
+
+
+def search_articles(ix: index.Index, text: str, filters: dict[str, str] | None = None,
+                    page: int = 1, per_page: int = 10) -> SearchPage:
+    """One page of results for ``text``, with facet counts and a spelling suggestion."""
+    q = build_query(ix, text)
+    if q is None:
+        return SearchPage([], 0, page, 0, {f: {} for f in FACETS}, None)
+    filter_q = query.And([query.Term(k, v) for k, v in (filters or {}).items() if v]) if filters else None
     with ix.searcher() as searcher:
-        results = searcher.search(query, limit=limit, terms=True)
-        results.fragmenter = ContextFragmenter(maxchars=200, surround=60)
+        facets = sorting.Facets()
+        for name in FACETS:
+            facets.add_field(name)
+        results = searcher.search(q, filter=filter_q or None, limit=page * per_page, terms=True,
+                                  groupedby=facets, maptype=sorting.Count)
+        results.fragmenter = ContextFragmenter(maxchars=240, surround=80)
         results.formatter = HtmlFormatter(tagname="mark")
-        return [
-            Candidate(
-                id=hit["id"], title=hit["title"], type=hit["type"],
-                category=hit["category"] or None, subcategory=hit["subcategory"] or None,
-                summary=hit["summary"], snippet=hit.highlights("body") or html.escape(hit["summary"]),
-                score=float(hit.score), updated=hit.get("updated"),
-            )
-            for hit in results
-        ]
+        total = len(results)
+        hits = [_candidate(hit) for hit in results[(page - 1) * per_page: page * per_page]]
+        counts = {name: {k: v for k, v in sorted(results.groups(name).items()) if k}
+                  for name in FACETS}
+        suggestion = _did_you_mean(searcher, text) if total < 3 else None
+    pages = (total + per_page - 1) // per_page
+    return SearchPage(hits, total, page, pages, counts, suggestion)
+
+
+def _candidate(hit) -> Candidate:
+    return Candidate(
+        id=hit["id"], title=hit["title"], type=hit["type"],
+        category=hit["category"] or None, subcategory=hit["subcategory"] or None,
+        summary=hit["summary"], snippet=_MARK.sub("<mark>", hit.highlights("body")) or html.escape(hit["summary"]),
+        score=float(hit.score), updated=hit.get("updated"),
+    )
+
+
+def _did_you_mean(searcher, text: str) -> str | None:
+    """Replace each word the index does not know with its closest known word.
+
+    The index holds only articles the reader may see, so no hidden word can be suggested.
+    """
+    changed = False
+    out = []
+    for word in _WORD.findall(text)[:MAX_TERMS]:
+        lower = word.lower()
+        known = any(searcher.doc_frequency(f"spell_{f}", lower) for f in ("title", "body"))
+        if not known and len(lower) > 2 and not lower.isdigit():
+            options = searcher.suggest("body", lower, limit=1) or searcher.suggest("title", lower, limit=1)
+            if options and options[0] != lower:
+                out.append(options[0])
+                changed = True
+                continue
+        out.append(lower)
+    return " ".join(out) if changed else None
+
+
+def find(ix: index.Index, text: str, limit: int = 10) -> list[Candidate]:
+    """The ``limit`` best matches for ``text``, best first."""
+    return search_articles(ix, text, per_page=limit).results

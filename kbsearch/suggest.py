@@ -1,0 +1,84 @@
+"""Suggestions for a case being typed: the articles most likely to solve it.
+
+Called on every pause in typing, so everything here is per-request arithmetic on what the
+build precomputed: two sparse vectorisations, one sparse product, a partial sort.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kbsearch import text
+from kbsearch.ranker import TfidfRanker
+
+SUBJECT_WEIGHT = 2.0  # a subject names the problem; a description adds context and noise
+CATEGORY_BOOST = 1.25  # the customer's chosen component is evidence, never a filter
+SUBCATEGORY_BOOST = 1.15
+MIN_SCORE = 0.06  # below this cosine, a suggestion shares a stray word, not a problem
+_PARTIAL = re.compile(r"(\w{3,})$")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: str
+    score: float
+    matched: dict[str, list[str]] = field(default_factory=dict)
+
+
+def expand_partial(ranker: TfidfRanker, text: str) -> str:
+    """Add the completions of a last word still being typed (no space after it yet)."""
+    match = _PARTIAL.search(text)
+    if not match:
+        return text
+    completions = [w for w in ranker.complete(match.group(1).lower()) if w != match.group(1).lower()]
+    return f"{text} {' '.join(completions)}" if completions else text
+
+
+def suggest(ranker: TfidfRanker, subject: str, description: str, category: str | None = None,
+            subcategory: str | None = None, limit: int = 5, min_score: float = MIN_SCORE) -> list[Suggestion]:
+    """The ``limit`` best articles for a case, best first; empty when nothing is close enough."""
+    # The word being typed is the last one of the description, or of the subject while the
+    # description is still empty.
+    if description.strip():
+        description = expand_partial(ranker, description)
+    else:
+        subject = expand_partial(ranker, subject)
+    v_subject, v_description = ranker.vector(subject), ranker.vector(description)
+    subject_words, description_words = text.stems_by_word(subject), text.stems_by_word(description)
+    query = v_subject * SUBJECT_WEIGHT + v_description
+    if query.nnz == 0:
+        return []
+    scores = (ranker.matrix_ @ query.T).toarray().ravel() / np.sqrt((query.multiply(query)).sum())
+    if category:
+        scores = scores * np.where(ranker.categories_ == category, CATEGORY_BOOST, 1.0)
+        if subcategory:
+            scores = scores * np.where((ranker.categories_ == category) & (ranker.subcategories_ == subcategory),
+                                       SUBCATEGORY_BOOST, 1.0)
+    k = min(limit, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    out = []
+    for i in top:
+        if scores[i] < min_score:
+            break
+        row = set(ranker.matrix_.indices[ranker.matrix_.indptr[i]:ranker.matrix_.indptr[i + 1]])
+        matched = {name: sorted({words.get(str(ranker.terms_[j]), str(ranker.terms_[j]))
+                                 for j in vec.indices if j in row})
+                   for name, vec, words in (("subject", v_subject, subject_words),
+                                            ("description", v_description, description_words))}
+        out.append(Suggestion(ranker.ids_[i], float(scores[i]), matched))
+    return out
+
+
+def highlight(text: str, words: list[str]) -> str:
+    """``text`` as escaped HTML with ``words`` wrapped in ``<mark>``."""
+    escaped = html.escape(text)
+    if not words:
+        return escaped
+    pattern = re.compile(r"\b(" + "|".join(re.escape(html.escape(w)) for w in sorted(words, key=len, reverse=True))
+                         + r")\w*", re.IGNORECASE)
+    return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped)
