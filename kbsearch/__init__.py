@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         IGNORE_KEYS=[],
         SEARCH_LIMIT=10,
         SUGGEST_LIMIT=5,
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # the largest request body, attachments included
         # A default secret for development only: set KBSEARCH_SECRET_KEY in production.
         SECRET_KEY="dev",
     )

@@ -1,29 +1,41 @@
-"""HTML pages (blueprint ``pages``): the search page and article pages."""
+"""HTML pages (blueprint ``pages``): search, articles and category browsing.
+
+Every page reads only the served build, which holds only what its audience may see.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from collections import Counter
 
-from kbsearch import search
+from flask import Blueprint, abort, render_template, request
+
+from kbsearch import render, search
 from kbsearch.live import get_build
 
 bp = Blueprint("pages", __name__)
+
+PER_PAGE = 10
 
 
 @bp.get("/")
 def index():
     """The search page: a plain GET form, so it works without JavaScript."""
     build = get_build()
-    q = request.args.get("q", "")[:1000]
-    hits = search.find(build.index, q, current_app.config["SEARCH_LIMIT"]) if q.strip() else []
-    return render_template("search.html", q=q, hits=hits, manifest=build.manifest)
+    args = request.args
+    q = args.get("q", "")[:1000]
+    filters = {name: args.get(name, "")[:100] for name in ("type", "category", "subcategory")}
+    page = args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) <= 1000 else 1
+    found = search.search_articles(build.index, q, filters, page, PER_PAGE) if q.strip() else None
+    return render_template("search.html", q=q, filters=filters, found=found,
+                           taxonomy=build.manifest.get("taxonomy") or {}, total=len(build.details))
 
 
 def get_article_or_404(article_id: str) -> dict:
     """The served article's stored fields.
 
     :raise 404: the build does not hold it; hidden articles are never in a build, so a
-        customer cannot tell a hidden article from a missing one.
+        reader cannot tell a hidden article from a missing one.
     """
     document = search.get_document(get_build().index, article_id)
     if document is None:
@@ -33,4 +45,39 @@ def get_article_or_404(article_id: str) -> dict:
 
 @bp.get("/articles/<article_id>")
 def article(article_id: str):
-    return render_template("article.html", article=get_article_or_404(article_id))
+    build = get_build()
+    document = get_article_or_404(article_id)
+    related = [(i, build.details[i]) for i in build.ranker.related(article_id, 5)]
+    return render_template("article.html", article=document, body=render.to_html(document["markdown"]),
+                           related=related, taxonomy=build.manifest.get("taxonomy") or {})
+
+
+@bp.get("/categories")
+def categories():
+    """Every category with its subcategories and how many articles each holds."""
+    build = get_build()
+    counts = Counter(d["category"] for d in build.details.values())
+    sub_counts = Counter((d["category"], d["subcategory"]) for d in build.details.values())
+    taxonomy = build.manifest.get("taxonomy") or {c: {"label": c, "subcategories": {}} for c in counts if c}
+    return render_template("categories.html", taxonomy=taxonomy, counts=counts, sub_counts=sub_counts)
+
+
+@bp.get("/categories/<category>")
+@bp.get("/categories/<category>/<subcategory>")
+def category(category: str, subcategory: str | None = None):
+    """The articles of one category or subcategory, newest first.
+
+    :raise 404: no such category, or one with no visible article.
+    """
+    build = get_build()
+    articles = sorted(((i, d) for i, d in build.details.items() if d["category"] == category
+                       and (subcategory is None or d["subcategory"] == subcategory)),
+                      key=lambda item: (item[1]["updated"] or "", item[1]["title"]), reverse=True)
+    taxonomy = build.manifest.get("taxonomy") or {}
+    known = category in taxonomy and (subcategory is None or subcategory in taxonomy[category]["subcategories"])
+    if not articles and not known:
+        abort(404, f"No category {category!r}.")
+    label = taxonomy.get(category, {}).get("label", category)
+    sub_label = taxonomy.get(category, {}).get("subcategories", {}).get(subcategory, subcategory)
+    return render_template("category.html", category=category, label=label, subcategory=subcategory,
+                           sub_label=sub_label, articles=articles)

@@ -57,6 +57,7 @@ class TfidfRanker:
         self.ids_ = [a.id for a in articles]
         self.categories_ = np.array([a.category or "" for a in articles], dtype=object)
         self.subcategories_ = np.array([a.subcategory or "" for a in articles], dtype=object)
+        self.positions_ = {article_id: i for i, article_id in enumerate(self.ids_)}
         self.terms_ = self.vectorizer_.get_feature_names_out()  # sorted: prefix lookups bisect it
         return self
 
@@ -91,6 +92,16 @@ class TfidfRanker:
             top = np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids_[i], float(scores[i])) for i in top if scores[i] > min_score]
+
+    def related(self, article_id: str, limit: int = 5, min_score: float = 0.1) -> list[str]:
+        """Articles most similar to ``article_id`` (itself excluded), best first."""
+        i = self.positions_.get(article_id)
+        if i is None:
+            return []
+        scores = (self.matrix_ @ self.matrix_[i].T).toarray().ravel()
+        scores[i] = 0.0
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [self.ids_[j] for j in order if scores[j] >= min_score]
 
     def save(self, path: Path) -> None:
         joblib.dump({"format": MODEL_FORMAT, "versions": library_versions(), "ranker": self}, path)
