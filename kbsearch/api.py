@@ -96,7 +96,7 @@ def search_articles():
     per_page = fields.integer(args, "per_page", current_app.config["SEARCH_LIMIT"], 1, MAX_PER_PAGE)
     fields.check()
     found = search.search_articles(build.index, q, {"type": kind, "category": category, "subcategory": subcategory},
-                                   page, per_page)
+                                   page, per_page, build.vocabulary)
     return jsonify({
         "results": [{"id": c.id, "title": c.title, "type": c.type, "category": c.category,
                      "subcategory": c.subcategory, "url": article_url(c.id), "snippet": c.snippet,

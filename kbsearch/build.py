@@ -20,7 +20,7 @@ from pathlib import Path
 
 import whoosh
 
-from kbsearch import builds, search
+from kbsearch import builds, search, spelling
 from kbsearch.articles import AUDIENCES, Article, Problem, visible_to
 from kbsearch.loader import Entry, Skipped, load_folder, taxonomy_path
 from kbsearch.ranker import TfidfRanker, library_versions
@@ -28,6 +28,7 @@ from kbsearch.taxonomy import TaxonomyError, load_taxonomy
 
 LOADER_VERSION = 1  # bump when parsing changes, so incremental builds re-read every file
 ENTRIES = "entries.pickle"
+VOCABULARY = "vocabulary.json"  # the visible articles' words, for "did you mean"
 CATALOG = "catalog.json"  # display fields of the visible articles, read once per build by the server
 
 
@@ -102,6 +103,8 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
             search.write_index(visible, partial / "whoosh", progress=None)
             TfidfRanker().fit(visible).save(partial / "model.joblib")
             _write_catalog(partial / CATALOG, visible)
+            spelling.save(spelling.build_vocabulary((a.title, f"{a.summary}\n{a.text}") for a in visible),
+                          partial / VOCABULARY)
             with open(partial / ENTRIES, "wb") as handle:
                 pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries}, handle, protocol=5)
             report.indexed = len(visible)

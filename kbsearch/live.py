@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from whoosh.index import EmptyIndexError
 
-from kbsearch import builds, search
+from kbsearch import builds, search, spelling
 from kbsearch.ranker import ModelMismatch, TfidfRanker
 
 
@@ -32,6 +32,7 @@ class LiveBuild:
     index: Any  # whoosh FileIndex: stateless, shared; searchers are opened per call
     ranker: TfidfRanker
     details: dict[str, dict[str, Any]]  # id -> title, type, category, subcategory, summary, updated
+    vocabulary: dict[str, int]  # word -> number of articles using it, for "did you mean"
 
 
 def init_app(app: Flask) -> None:
@@ -76,8 +77,9 @@ def _open(index_dir: Path, build_id: str | None) -> LiveBuild:
         ranker = TfidfRanker.load(path / "model.joblib")
         ix = search.open_index(path / "whoosh")
         details = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
+        vocabulary = spelling.load(path / "vocabulary.json")
     except ModelMismatch as exc:
         raise IndexNotBuilt(f"the index in {index_dir} was built by other library versions ({exc}): {hint}") from exc
     except (EmptyIndexError, FileNotFoundError) as exc:
         raise IndexNotBuilt(f"the index in {index_dir} is incomplete ({exc}): {hint}") from exc
-    return LiveBuild(build_id, path, manifest, ix, ranker, details)
+    return LiveBuild(build_id, path, manifest, ix, ranker, details, vocabulary)

@@ -18,6 +18,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 
 from kbsearch.text import STOP_WORDS
+from kbsearch import spelling
 from kbsearch.articles import Article
 
 # Titles say what an article solves, summaries and tags say it in other words, and the
@@ -29,11 +30,10 @@ def make_schema() -> Schema:
     analyzer = StemmingAnalyzer(stoplist=STOP_WORDS)  # the same words as the suggestions model
     return Schema(
         id=ID(stored=True, unique=True),
-        # spelling=True keeps the unstemmed words too, for "did you mean".
-        title=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["title"], spelling=True),
+        title=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["title"]),
         summary=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["summary"]),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=FIELD_BOOSTS["tags"]),
-        body=TEXT(stored=True, analyzer=analyzer, spelling=True),
+        body=TEXT(stored=True, analyzer=analyzer),
         type=ID(stored=True),
         category=ID(stored=True),
         subcategory=ID(stored=True),
@@ -139,8 +139,13 @@ def build_query(ix: index.Index, text: str) -> query.Query | None:
 
 
 def search_articles(ix: index.Index, text: str, filters: dict[str, str] | None = None,
-                    page: int = 1, per_page: int = 10) -> SearchPage:
-    """One page of results for ``text``, with facet counts and a spelling suggestion."""
+                    page: int = 1, per_page: int = 10,
+                    vocabulary: dict[str, int] | None = None) -> SearchPage:
+    """One page of results for ``text``, with facet counts.
+
+    :param vocabulary: the build's words; when given and results are few, ``suggestion``
+        holds the text with unknown words corrected ("did you mean").
+    """
     q = build_query(ix, text)
     if q is None:
         return SearchPage([], 0, page, 0, {f: {} for f in FACETS}, None)
@@ -157,7 +162,7 @@ def search_articles(ix: index.Index, text: str, filters: dict[str, str] | None =
         hits = [_candidate(hit) for hit in results[(page - 1) * per_page: page * per_page]]
         counts = {name: {k: v for k, v in sorted(results.groups(name).items()) if k}
                   for name in FACETS}
-        suggestion = _did_you_mean(searcher, text) if total < 3 else None
+        suggestion = spelling.suggest_text(text, vocabulary) if vocabulary and total < 3 else None
     pages = (total + per_page - 1) // per_page
     return SearchPage(hits, total, page, pages, counts, suggestion)
 
@@ -169,26 +174,6 @@ def _candidate(hit) -> Candidate:
         summary=hit["summary"], snippet=_MARK.sub("<mark>", hit.highlights("body")) or html.escape(hit["summary"]),
         score=float(hit.score), updated=hit.get("updated"),
     )
-
-
-def _did_you_mean(searcher, text: str) -> str | None:
-    """Replace each word the index does not know with its closest known word.
-
-    The index holds only articles the reader may see, so no hidden word can be suggested.
-    """
-    changed = False
-    out = []
-    for word in _WORD.findall(text)[:MAX_TERMS]:
-        lower = word.lower()
-        known = any(searcher.doc_frequency(f"spell_{f}", lower) for f in ("title", "body"))
-        if not known and len(lower) > 2 and not lower.isdigit():
-            options = searcher.suggest("body", lower, limit=1) or searcher.suggest("title", lower, limit=1)
-            if options and options[0] != lower:
-                out.append(options[0])
-                changed = True
-                continue
-        out.append(lower)
-    return " ".join(out) if changed else None
 
 
 def find(ix: index.Index, text: str, limit: int = 10) -> list[Candidate]:

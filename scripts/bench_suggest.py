@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Latency of suggestions and search, in-process, warm, one thread.
+
+Builds the articles of ARTICLES_DIR (optionally replicated N times with distinct ids) with
+the project's own build code into a temporary folder, then times, for the same texts:
+
+- suggestions for short subjects (2-4 words, the last one half typed) and ~100-word descriptions,
+- the search page's query for short queries,
+- plain Whoosh (an OR of every word through its default query parser) as the peer.
+
+Texts are cut from the articles themselves with a fixed seed, so runs are comparable.
+
+Example:
+    python scripts/bench_suggest.py articles
+    python scripts/bench_suggest.py ../shared/corpora/ms-support/articles --ignore-key audience --replicate 9
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from whoosh.qparser import MultifieldParser, OrGroup
+
+from kbsearch import search
+from kbsearch.articles import visible_to
+from kbsearch.loader import load_folder
+from kbsearch.ranker import TfidfRanker
+from kbsearch.suggest import suggest
+from kbsearch.taxonomy import load_taxonomy
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50": statistics.median(ordered), "p95": pick(0.95), "p99": pick(0.99)}
+
+
+def timed(fn, texts) -> dict[str, float]:
+    for text in texts[:5]:  # warm caches (stemmer, page cache)
+        fn(text)
+    samples = []
+    for text in texts:
+        start = time.perf_counter()
+        fn(text)
+        samples.append((time.perf_counter() - start) * 1000)
+    return percentiles(samples)
+
+
+def make_texts(articles, count: int, seed: int = 7) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    shorts, longs = [], []
+    for article in rng.sample(articles, min(count, len(articles))):
+        words = re.findall(r"[A-Za-z]{3,}", article.title)
+        if len(words) >= 2:
+            n = rng.randint(2, min(4, len(words)))
+            chosen = words[:n]
+            chosen[-1] = chosen[-1][: max(3, len(chosen[-1]) * 2 // 3)]  # still being typed
+            shorts.append(" ".join(chosen).lower())
+        body = article.text.split()
+        if len(body) >= 120:
+            start = rng.randint(0, len(body) - 100)
+            longs.append(" ".join(body[start:start + 100]))
+    return shorts, longs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("articles_dir", type=Path)
+    parser.add_argument("--replicate", type=int, default=1, help="copies of every article, with distinct ids")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--ignore-key", action="append", default=[], help="as for kbsearch reindex")
+    args = parser.parse_args(argv)
+
+    loaded = load_folder(args.articles_dir, load_taxonomy(args.articles_dir), args.ignore_key)
+    base = [a for a in loaded.articles if visible_to(a, "customer")]
+    articles = [dataclasses.replace(a, id=f"{a.id}--r{k}") if k else a
+                for k in range(args.replicate) for a in base]
+    print(f"{len(articles)} articles ({len(base)} x {args.replicate}) from {args.articles_dir}")
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        ranker = TfidfRanker().fit(articles)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        search.write_index(articles, Path(tmp) / "whoosh")
+        index_s = time.perf_counter() - start
+        print(f"build: TF-IDF fit {fit_s:.1f} s, Whoosh index {index_s:.1f} s")
+        ix = search.open_index(Path(tmp) / "whoosh")
+        shorts, longs = make_texts(base, args.queries)
+        plain = MultifieldParser(["title", "summary", "body"], ix.schema, group=OrGroup)
+
+        def whoosh_plain(text: str) -> None:
+            with ix.searcher() as searcher:
+                [hit["id"] for hit in searcher.search(plain.parse(text), limit=10)]
+
+        rows = [
+            ("suggest, short subject", shorts, lambda t: suggest(ranker, t, "")),
+            ("suggest, ~100-word description", longs, lambda t: suggest(ranker, "", t)),
+            ("search page, short query", shorts, lambda t: search.search_articles(ix, t)),
+            ("plain Whoosh OR, short query", shorts, whoosh_plain),
+            ("plain Whoosh OR, ~100 words", longs, whoosh_plain),
+        ]
+        results = {}
+        print(f"{'ms, ' + str(len(shorts)) + ' short / ' + str(len(longs)) + ' long texts':40} {'p50':>8} {'p95':>8} {'p99':>8}")
+        for name, texts, fn in rows:
+            results[name] = timed(fn, texts)
+            r = results[name]
+            print(f"{name:40} {r['p50']:8.2f} {r['p95']:8.2f} {r['p99']:8.2f}")
+        ratio = results["plain Whoosh OR, ~100 words"]["p50"] / results["suggest, ~100-word description"]["p50"]
+        print(f"plain Whoosh / kbsearch suggestions, ~100 words, p50: {ratio:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
