@@ -123,7 +123,8 @@ def suggest_articles():
     if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
         fields.bad("seq", "must be a whole number")
     fields.check()
-    found = suggest.suggest(build.ranker, subject, description, category, subcategory, limit)
+    found = suggest.suggest(build.ranker, subject, description, category, subcategory, limit,
+                            vocabulary=build.vocabulary)
     details = build.details
     return jsonify({"seq": seq, "suggestions": [
         {"id": s.id, "title": details[s.id]["title"], "type": details[s.id]["type"], "url": article_url(s.id),

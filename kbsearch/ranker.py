@@ -32,20 +32,22 @@ def library_versions() -> dict[str, str]:
 
 
 class TfidfRanker:
-    """Cosine similarity between a case text and each article's weighted fields.
+    """Similarity between a case text and each article's title, summary and body.
 
-    :param title_weight: how many times the title counts against the body; summaries and
-        tags count ``summary_weight`` times. Titles name the problem an article solves.
+    Each field is vectorised on its own (one shared vocabulary and IDF) and normalised, so a
+    long body cannot drown the few words of a title; the article's row is the weighted sum,
+    which keeps scoring a request to one sparse product.
+
+    :param title_weight, summary_weight, body_weight: the share of each field in a score.
+        Titles and summaries say which problem an article solves, in few words.
     """
 
-    def __init__(self, title_weight: int = 3, summary_weight: int = 2, sublinear_tf: bool = True):
+    def __init__(self, title_weight: float = 0.4, summary_weight: float = 0.25, body_weight: float = 0.35,
+                 sublinear_tf: bool = True):
         self.title_weight = title_weight
         self.summary_weight = summary_weight
+        self.body_weight = body_weight
         self.sublinear_tf = sublinear_tf
-
-    def _document(self, article: Article) -> str:
-        head = " ".join([article.summary, " ".join(article.tags)])
-        return "\n".join([(article.title + "\n") * self.title_weight, (head + "\n") * self.summary_weight, article.text])
 
     def fit(self, articles: Sequence[Article]) -> TfidfRanker:
         """Learn the vocabulary and IDF weights from ``articles`` and vectorise them."""
@@ -53,7 +55,13 @@ class TfidfRanker:
             raise ValueError("cannot fit a ranker on no articles")
         self.vectorizer_ = TfidfVectorizer(analyzer=text.analyze, sublinear_tf=self.sublinear_tf,
                                            dtype=np.float32)
-        self.matrix_ = self.vectorizer_.fit_transform(self._document(a) for a in articles).tocsr()
+        whole = self.vectorizer_.fit_transform(f"{a.title}\n{a.summary}\n{' '.join(a.tags)}\n{a.text}"
+                                               for a in articles)
+        titles = self.vectorizer_.transform(a.title for a in articles)
+        summaries = self.vectorizer_.transform(f"{a.summary}\n{' '.join(a.tags)}" for a in articles)
+        bodies = whole  # the body row also carries title and summary words, as a reader sees them
+        self.matrix_ = (titles * self.title_weight + summaries * self.summary_weight
+                        + bodies * self.body_weight).tocsr()
         self.ids_ = [a.id for a in articles]
         self.categories_ = np.array([a.category or "" for a in articles], dtype=object)
         self.subcategories_ = np.array([a.subcategory or "" for a in articles], dtype=object)

@@ -50,8 +50,11 @@ def _edits(word: str) -> set[str]:
             | {a + c + b for a, b in splits for c in _LETTERS})
 
 
-def correct(word: str, vocabulary: dict[str, int]) -> str | None:
-    """The most used known word closest to ``word``, or None if it is known or nothing is close."""
+def correct(word: str, vocabulary: dict[str, int], max_edits: int = 2) -> str | None:
+    """The most used known word closest to ``word``, or None if it is known or nothing is close.
+
+    :param max_edits: 1 on the per-keystroke suggestion path, where two edits cost too much.
+    """
     word = word.lower()
     # Two edits of a word of n letters is ~(54n)^2 candidates: bound n, or a pasted
     # token becomes a denial of service.
@@ -59,7 +62,7 @@ def correct(word: str, vocabulary: dict[str, int]) -> str | None:
         return None
     near = _edits(word)
     known = [w for w in near if w in vocabulary]
-    if not known and 5 <= len(word) <= MAX_TWO_EDITS:
+    if not known and max_edits >= 2 and 5 <= len(word) <= MAX_TWO_EDITS:
         known = [w2 for w1 in near for w2 in _edits(w1) if w2 in vocabulary]
     return max(known, key=lambda w: (vocabulary[w], w)) if known else None
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kbsearch import text
+from kbsearch import spelling, text
 from kbsearch.ranker import TfidfRanker
 
 SUBJECT_WEIGHT = 2.0  # a subject names the problem; a description adds context and noise
@@ -20,6 +20,7 @@ CATEGORY_BOOST = 1.25  # the customer's chosen component is evidence, never a fi
 SUBCATEGORY_BOOST = 1.15
 MIN_SCORE = 0.06  # below this cosine, a suggestion shares a stray word, not a problem
 _PARTIAL = re.compile(r"(\w{3,})$")
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,23 @@ def expand_partial(ranker: TfidfRanker, text: str) -> str:
     return f"{text} {' '.join(completions)}" if completions else text
 
 
+def correct_typos(text: str, vocabulary: dict[str, int] | None) -> str:
+    """Add the one-edit correction of each unknown word ("pasword" also counts as "password")."""
+    if not vocabulary:
+        return text
+    fixes = [fix for word in _WORDS.findall(text) if (fix := spelling.correct(word, vocabulary, max_edits=1))]
+    return f"{text} {' '.join(fixes)}" if fixes else text
+
+
 def suggest(ranker: TfidfRanker, subject: str, description: str, category: str | None = None,
-            subcategory: str | None = None, limit: int = 5, min_score: float = MIN_SCORE) -> list[Suggestion]:
-    """The ``limit`` best articles for a case, best first; empty when nothing is close enough."""
+            subcategory: str | None = None, limit: int = 5, min_score: float = MIN_SCORE,
+            vocabulary: dict[str, int] | None = None) -> list[Suggestion]:
+    """The ``limit`` best articles for a case, best first; empty when nothing is close enough.
+
+    :param vocabulary: the build's words; when given, misspelled words also count as the
+        known word one edit away.
+    """
+    subject, description = correct_typos(subject, vocabulary), correct_typos(description, vocabulary)
     # The word being typed is the last one of the description, or of the subject while the
     # description is still empty.
     if description.strip():

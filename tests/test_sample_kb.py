@@ -1,0 +1,65 @@
+"""The shipped sample knowledge base: it builds cleanly, and suggestions find the right article.
+
+Case texts are written the way customers write: vague, misspelled, too long or half typed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kbsearch import create_app
+from kbsearch.build import build
+
+ARTICLES = Path(__file__).resolve().parents[1] / "articles"
+
+CASES = [
+    ("cant sign in", "it says my account is locked after i typed my password wrong a few times",
+     "sign-in-account-locked"),
+    ("password expired??", "logged in fine yesterday, today it says my password has expired and wont let me in",
+     "sign-in-password-expired"),
+    ("reset email doesnt work", "i clicked the link in the password reset email and it says the link is no longer valid",
+     "password-reset-link-expired"),
+    ("keeps redirecting", "when we sign in with our company SSO the browser keeps bouncing between our identity "
+     "provider and skillhive and never lands", "sso-redirect-loop"),
+    ("scorm upload error", "uploading our course zip gives an error about imsmanifest.xml not found",
+     "scorm-package-upload-fails"),
+    ("course stuck in progress", "learners finish the scorm module but the course still shows in progress, "
+     "not completed, in their transcript", "scorm-completion-not-recorded"),
+    ("lost my phone", "i have a new phone and cant get the two step verification code any more", "mfa-lost-device"),
+    pytest.param("emails not arriving", "none of our learners get notification emails, we checked the spam folder "
+                 "too", "email-notifications-not-received", marks=pytest.mark.xfail(
+                     strict=True, reason="the article says 'not received', never 'arriving': a vocabulary gap "
+                                         "for the latent-semantic channel of the relevance issue")),
+    ("app says tenant not found", "", "mobile-app-sign-in-fails"),
+    ("cant add users", "when i add a new learner it says seat limit reached", "seat-limit-reached"),
+    ("export looks weird in excel", "names with accents come out as garbled characters when i open the csv "
+     "export", "csv-export-garbled-characters-excel"),
+    ("due date is wrong", "the assignment due date shows hours off for our learners in another country",
+     "assignment-due-date-wrong-time-zone"),
+    ("pasword expird", "", "sign-in-password-expired"),
+    ("invoic", "", "invoice-download"),
+]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    index_dir = tmp_path_factory.mktemp("sample") / "index"
+    report = build(ARTICLES, index_dir)
+    assert report.problems == [] and report.switched
+    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "ARTICLES_DIR": str(ARTICLES)}).test_client()
+
+
+def test_the_sample_knowledge_base_is_clean_and_broad():
+    report = build(ARTICLES, Path(pytest.importorskip("tempfile").mkdtemp()) / "index")
+    assert report.problems == [] and report.files >= 60
+    assert report.counts["type"]["help"] > 0 and report.counts["type"]["knowledge"] > 0
+    assert {"draft", "archived"} <= set(report.counts["status"]) and "internal" in report.counts["audience"]
+
+
+@pytest.mark.parametrize("subject, description, expected", CASES,
+                         ids=[(c.values if hasattr(c, "values") else c)[2] for c in CASES])
+def test_the_right_article_is_in_the_top_three(client, subject, description, expected):
+    body = client.post("/api/suggest", json={"subject": subject, "description": description, "limit": 3}).get_json()
+    assert expected in [s["id"] for s in body["suggestions"]], body["suggestions"]
