@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from kbsearch import search, suggest
+from kbsearch import openapi, search, suggest
 from kbsearch.errors import APIError
 from kbsearch.live import get_build
 
@@ -70,6 +70,13 @@ def _taxonomy_filters(fields: Fields, source: dict, taxonomy: dict | None) -> tu
 
 def article_url(article_id: str) -> str:
     return url_for("pages.article", article_id=article_id)
+
+
+@bp.get("/openapi.json")
+def openapi_description():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi.spec({"q": MAX_QUERY, "per_page": MAX_PER_PAGE, "subject": MAX_SUBJECT,
+                                 "description": MAX_DESCRIPTION, "suggestions": MAX_SUGGESTIONS}))
 
 
 @bp.get("/status")

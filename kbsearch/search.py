@@ -171,7 +171,7 @@ def _candidate(hit) -> Candidate:
     return Candidate(
         id=hit["id"], title=hit["title"], type=hit["type"],
         category=hit["category"] or None, subcategory=hit["subcategory"] or None,
-        summary=hit["summary"], snippet=_MARK.sub("<mark>", hit.highlights("body")) or html.escape(hit["summary"]),
+        summary=hit["summary"], snippet=_MARK.sub("<mark>", hit.highlights("body", top=2)) or html.escape(hit["summary"]),
         score=float(hit.score), updated=hit.get("updated"),
     )
 
