@@ -21,6 +21,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SEARCH_LIMIT=10,
         SUGGEST_LIMIT=5,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # the largest request body, attachments included
+        ATTACHMENTS_DIR=None,  # None: an "attachments" folder beside DATABASE
+        ATTACHMENTS_MAX_FILES=5,
+        ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
+        ATTACHMENTS_MAX_TOTAL_BYTES=25 * 1024 * 1024,
+        IMPLICIT_DEFLECTION_MINUTES=30,  # a click with no case within this long counts as deflected
         # A default secret for development only: set KBSEARCH_SECRET_KEY in production.
         SECRET_KEY="dev",
     )
@@ -29,11 +34,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
-    from kbsearch import api, commands, errors, live, pages
+    from kbsearch import api, case_api, case_pages, commands, csrf, db, errors, live, pages, support_commands
 
     live.init_app(app)
+    db.init_app(app)
+    csrf.init_app(app)
     commands.init_app(app)
+    support_commands.init_app(app)
     errors.register(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(case_api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(case_pages.bp)
     return app

@@ -12,60 +12,14 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from kbsearch import openapi, search, suggest
 from kbsearch.errors import APIError
+from kbsearch.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
 from kbsearch.live import get_build
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_QUERY = 1000
-MAX_SUBJECT = 300
-MAX_DESCRIPTION = 20_000
 MAX_PER_PAGE = 50
 MAX_SUGGESTIONS = 20
-
-
-class Fields:
-    """Collects field errors so one 400 can name all of them."""
-
-    def __init__(self) -> None:
-        self.errors: list[dict[str, str]] = []
-
-    def bad(self, name: str, message: str) -> None:
-        self.errors.append({"field": name, "message": message})
-
-    def text(self, source: dict, name: str, limit: int) -> str:
-        value = source.get(name)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            self.bad(name, "must be a string")
-            return ""
-        if len(value) > limit:
-            self.bad(name, f"must be at most {limit} characters")
-        return value
-
-    def integer(self, source: dict, name: str, default: int, low: int, high: int) -> int:
-        value = source.get(name, default)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            self.bad(name, f"must be a whole number from {low} to {high}")
-            return default
-        return value
-
-    def check(self) -> None:
-        if self.errors:
-            raise APIError(400, "invalid request: " + ", ".join(e["field"] for e in self.errors), self.errors)
-
-
-def _taxonomy_filters(fields: Fields, source: dict, taxonomy: dict | None) -> tuple[str | None, str | None]:
-    category = fields.text(source, "category", 100) or None
-    subcategory = fields.text(source, "subcategory", 100) or None
-    if taxonomy is not None:
-        if category and category not in taxonomy:
-            fields.bad("category", f"unknown category {category!r}")
-        elif subcategory and (not category or subcategory not in taxonomy[category]["subcategories"]):
-            fields.bad("subcategory", f"unknown subcategory {subcategory!r} for category {category!r}")
-    return category, subcategory
 
 
 def article_url(article_id: str) -> str:
@@ -76,7 +30,8 @@ def article_url(article_id: str) -> str:
 def openapi_description():
     """The OpenAPI 3.1 description of this API."""
     return jsonify(openapi.spec({"q": MAX_QUERY, "per_page": MAX_PER_PAGE, "subject": MAX_SUBJECT,
-                                 "description": MAX_DESCRIPTION, "suggestions": MAX_SUGGESTIONS}))
+                                 "description": MAX_DESCRIPTION, "suggestions": MAX_SUGGESTIONS,
+                                 "attachments": current_app.config["ATTACHMENTS_MAX_FILES"]}))
 
 
 @bp.get("/status")
@@ -98,7 +53,7 @@ def search_articles():
     kind = fields.text(args, "type", 20) or None
     if kind and kind not in ("knowledge", "help"):
         fields.bad("type", "must be knowledge or help")
-    category, subcategory = _taxonomy_filters(fields, args, build.manifest.get("taxonomy"))
+    category, subcategory = taxonomy_filters(fields, args, build.manifest.get("taxonomy"))
     page = fields.integer(args, "page", 1, 1, 1000)
     per_page = fields.integer(args, "per_page", current_app.config["SEARCH_LIMIT"], 1, MAX_PER_PAGE)
     fields.check()
@@ -124,7 +79,7 @@ def suggest_articles():
     fields = Fields()
     subject = fields.text(body, "subject", MAX_SUBJECT)
     description = fields.text(body, "description", MAX_DESCRIPTION)
-    category, subcategory = _taxonomy_filters(fields, body, build.manifest.get("taxonomy"))
+    category, subcategory = taxonomy_filters(fields, body, build.manifest.get("taxonomy"))
     limit = fields.integer(body, "limit", current_app.config["SUGGEST_LIMIT"], 1, MAX_SUGGESTIONS)
     seq: Any = body.get("seq")
     if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):

@@ -23,6 +23,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from kbsearch.durable import fsync_dir
+
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 PARTIAL = ".partial"
@@ -98,7 +100,7 @@ def publish(index_dir: Path, partial: Path) -> Path:
     _sync_tree(partial)
     final = partial.with_name(partial.name.removesuffix(PARTIAL))
     os.replace(partial, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     _write_durably(Path(index_dir) / POINTER, final.name + "\n")
     return final
 
@@ -127,15 +129,7 @@ def _write_durably(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def _sync_tree(root: Path) -> None:
@@ -146,4 +140,4 @@ def _sync_tree(root: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(Path(folder))
+        fsync_dir(Path(folder))

@@ -51,12 +51,58 @@ SUGGESTION = {
 }
 
 
+SESSION = {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$", "description": "the form session id"}
+CASE_FIELDS = {
+    "category": {"type": "string"}, "subcategory": {"type": "string"},
+    "name": {"type": "string", "maxLength": 200}, "email": {"type": "string", "format": "email"},
+    "session": SESSION,
+}
+CASE_REQUIRED = ["subject", "category", "description", "name", "email"]
+
+CREATED_CASE = {
+    "type": "object", "required": ["number", "secret", "url"], "additionalProperties": False,
+    "properties": {"number": {"type": "string", "pattern": "^CS-[0-9]{6,}$"},
+                   "secret": {"type": "string", "description": "shown once: needed to look the case up"},
+                   "url": {"type": "string", "description": "the case's status page"}},
+}
+
+CASE = {
+    "type": "object", "additionalProperties": False,
+    "required": ["number", "status", "solution", "subject", "category", "subcategory", "description", "name",
+                 "email", "created", "updated", "attachments"],
+    "properties": {
+        "number": {"type": "string"}, "status": {"enum": ["new", "open", "waiting", "solved", "closed"]},
+        "solution": STRING_OR_NULL, "subject": {"type": "string"}, "category": {"type": "string"},
+        "subcategory": STRING_OR_NULL, "description": {"type": "string"}, "name": {"type": "string"},
+        "email": {"type": "string"}, "created": {"type": "string"}, "updated": {"type": "string"},
+        "attachments": {"type": "array", "items": {
+            "type": "object", "required": ["name", "size", "type", "sha256"], "additionalProperties": False,
+            "properties": {"name": {"type": "string"}, "size": {"type": "integer"}, "type": {"type": "string"},
+                           "sha256": {"type": "string"}}}},
+    },
+}
+
+EVENT = {
+    "type": "object", "required": ["session", "kind"],
+    "properties": {
+        "session": SESSION,
+        "kind": {"enum": ["shown", "clicked", "helpful", "not_helpful", "deflected", "submitted"]},
+        "article_id": {"type": "string", "description": "required for clicked, helpful, not_helpful, deflected"},
+        "articles": {"type": "array", "items": {"type": "string"}, "maxItems": 20,
+                     "description": "shown: the ids displayed, best first"},
+        "case_number": {"type": "string", "description": "submitted: a case from this session"},
+        "query": {"type": "string", "description": "the subject typed; stored trimmed to 300 characters"},
+    },
+}
+
+
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _errors(*statuses: int) -> dict[str, dict]:
-    meaning = {400: "invalid fields, all named in errors", 404: "not found", 405: "method not allowed",
+    meaning = {400: "invalid fields, all named in errors", 403: "a cross-site request from a browser",
+               404: "not found", 405: "method not allowed",
                413: "request body too large", 415: "body is not JSON",
                503: "no usable index: the message names the command to run"}
     return {str(s): _json(ERROR, meaning[s]) for s in statuses}
@@ -68,6 +114,8 @@ def _query(name: str, schema: dict, description: str) -> dict:
 
 def spec(limits: dict[str, int]) -> dict[str, Any]:
     """The description, with the limits the API enforces."""
+    case_fields = {**CASE_FIELDS, "subject": {"type": "string", "maxLength": limits["subject"]},
+                   "description": {"type": "string", "maxLength": limits["description"]}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "kbsearch", "version": "1",
@@ -113,6 +161,27 @@ def spec(limits: dict[str, int]) -> dict[str, Any]:
                                                  "suggestions": {"type": "array", "items": SUGGESTION}}},
                                  "best first; an empty list when nothing is close enough"),
                     **_errors(400, 404, 405, 413, 415, 503)}}},
+            "/api/cases": {"post": {"summary": "Open a case", "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "object", "required": CASE_REQUIRED, "properties": {
+                    **case_fields, "shown": {"type": "array", "items": {"type": "string"}, "maxItems": 50}}}},
+                "multipart/form-data": {"schema": {"type": "object", "required": CASE_REQUIRED, "properties": {
+                    **case_fields, "shown": {"type": "string", "description": "article ids, comma-separated"},
+                    "attachments": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                    "maxItems": limits["attachments"]}}}}}},
+                "responses": {"201": _json(CREATED_CASE, "stored, files included, before this answer"),
+                              **_errors(400, 403, 404, 405, 413, 415, 503)}}},
+            "/api/cases/{number}": {"get": {
+                "summary": "A case's status and details, for the holder of its secret",
+                "parameters": [
+                    {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "X-Case-Secret", "in": "header", "required": False, "schema": {"type": "string"}},
+                    _query("secret", {"type": "string"}, "the secret, when a header cannot be sent")],
+                "responses": {"200": _json(CASE, "the case"),
+                              **_errors(404, 405)}}},
+            "/api/events": {"post": {"summary": "Record a step of the deflection funnel", "requestBody": {
+                "required": True, "content": {"application/json": {"schema": EVENT}}},
+                "responses": {"201": _json({"type": "object", "required": ["id"], "properties": {
+                    "id": {"type": "integer"}}}, "stored"), **_errors(400, 403, 404, 405, 415, 503)}}},
             "/api/openapi.json": {"get": {"summary": "This description", "responses": {
                 "200": _json({"type": "object"}, "OpenAPI 3.1"), **_errors(404, 405)}}},
         },

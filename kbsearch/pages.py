@@ -10,6 +10,7 @@ from collections import Counter
 from flask import Blueprint, abort, render_template, request
 
 from kbsearch import render, search
+from kbsearch.fields import TOKEN
 from kbsearch.live import get_build
 
 bp = Blueprint("pages", __name__)
@@ -48,8 +49,11 @@ def article(article_id: str):
     build = get_build()
     document = get_article_or_404(article_id)
     related = [(i, build.details[i]) for i in build.ranker.related(article_id, 5)]
+    # Opened from the case form's panel: the form session, so "did this help?" joins its funnel.
+    session = request.args.get("session", "")
     return render_template("article.html", article=document, body=render.to_html(document["markdown"]),
-                           related=related, taxonomy=build.manifest.get("taxonomy") or {})
+                           related=related, taxonomy=build.manifest.get("taxonomy") or {},
+                           session=session if TOKEN.match(session) else None)
 
 
 @bp.get("/categories")

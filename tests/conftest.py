@@ -15,6 +15,15 @@ DATA = Path(__file__).parent / "data" / "articles"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+# Lines a test wants in the run's summary (the browser test's screenshot path and report).
+SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in SUMMARY:
+        terminalreporter.write_line(line)
+
+
 def shared(*parts: str) -> Path:
     """A path inside ../shared, or skip the test saying what is missing."""
     path = SHARED.joinpath(*parts)
