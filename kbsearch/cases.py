@@ -18,7 +18,7 @@ from typing import Any
 
 from kbsearch import attachments
 from kbsearch.attachments import Accepted, Limits, Upload
-from kbsearch.db import Database, now
+from kbsearch.db import Database, now, writing
 from kbsearch.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
 
 MAX_NAME = 200
@@ -85,7 +85,7 @@ def create_case(db: Database, case: CaseInput, folder: Path) -> Created:
     secret = secrets.token_urlsafe(18)
     created = now()
     try:
-        with db.atomic():
+        with writing(db):
             table = db["cases"]
             case_id = table.insert({
                 "number": f"pending-{secrets.token_hex(8)}", "secret_hash": _hash(secret),
@@ -138,7 +138,7 @@ def set_status(db: Database, number: str, status: str, solution: str | None = No
     changes: dict[str, Any] = {"status": status, "updated": now()}
     if solution is not None:
         changes["solution"] = solution
-    with db.atomic():
+    with writing(db):
         found = list(db.query("select id from cases where number = ?", [number]))
         if not found:
             raise CaseNotFound(number)

@@ -9,7 +9,8 @@ process checks them the first time it opens the database.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -73,16 +74,33 @@ def open_db(path: str | Path) -> Database:
     return db
 
 
+@contextmanager
+def writing(db: Database) -> Iterator[Database]:
+    """A write transaction that takes SQLite's write lock at its start (``BEGIN IMMEDIATE``).
+
+    sqlite-utils' ``atomic()`` begins a deferred transaction; when it first reads (a table's
+    columns) and then writes while another process writes, SQLite refuses the upgrade at
+    once with "database is locked" instead of waiting. Taking the lock first makes writers
+    queue for up to the connection's timeout. All writes, or none, are committed.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply the migrations this database lacks, in one transaction; return their names.
 
-    ``BEGIN IMMEDIATE`` takes the write lock before reading what is applied, so two
-    server processes starting together cannot both run a step.
+    The write lock is taken before reading what is applied, so two server processes
+    starting together cannot both run a step.
     """
     db.enable_wal()  # WAL lets readers go on while a case is written; it must be set outside a transaction
     applied_now: list[str] = []
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with writing(db):
         if "_migrations" not in db.table_names():
             db["_migrations"].create({"name": str, "applied": str}, pk="name")
         applied = {row["name"] for row in db["_migrations"].rows}
@@ -91,10 +109,6 @@ def migrate(db: Database) -> list[str]:
                 step(db)
                 db["_migrations"].insert({"name": step.__name__, "applied": now()})
                 applied_now.append(step.__name__)
-        db.execute("COMMIT")
-    except BaseException:
-        db.rollback()
-        raise
     return applied_now
 
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kbsearch.db import Database, now
+from kbsearch.db import Database, now, writing
 from kbsearch.fields import Fields
 
 KINDS = ("shown", "clicked", "helpful", "not_helpful", "deflected", "submitted")
@@ -59,8 +59,9 @@ def read_event(source: Mapping, served_ids: Mapping, db: Database) -> tuple[Even
 
 def record(db: Database, event: Event) -> int:
     """Store one event; return its id."""
-    return db["events"].insert({
-        "session": event.session, "kind": event.kind, "article_id": event.article_id,
-        "articles": json.dumps(event.articles) if event.articles else None,
-        "case_number": event.case_number, "query": event.query, "created": now(),
-    }).last_pk
+    with writing(db):
+        return db["events"].insert({
+            "session": event.session, "kind": event.kind, "article_id": event.article_id,
+            "articles": json.dumps(event.articles) if event.articles else None,
+            "case_number": event.case_number, "query": event.query, "created": now(),
+        }).last_pk

@@ -25,3 +25,31 @@ def test_the_server_creates_the_database_on_first_use(app, client, tmp_path):
     assert not (tmp_path / "kbsearch.sqlite").exists()
     client.post("/api/events", json={"session": "form-session-1", "kind": "clicked", "article_id": "locked-account"})
     assert (tmp_path / "kbsearch.sqlite").exists()
+
+
+def test_concurrent_writers_queue_instead_of_failing(tmp_path):
+    """Several connections creating cases at once (as gunicorn workers do): every case is stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kbsearch.cases import CaseInput, create_case
+
+    path = tmp_path / "cases.sqlite"
+    setup = db.open_db(path)
+    db.migrate(setup)
+    setup.close()
+
+    def submit(worker: int) -> list[str]:
+        database = db.open_db(path)
+        try:
+            return [create_case(database, CaseInput(f"case {worker}-{i}", "access", "", "d", "n", "n@example.com",
+                                                    session=f"session-{worker:04d}"), tmp_path / "files").number
+                    for i in range(15)]
+        finally:
+            database.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = [n for batch in pool.map(submit, range(8)) for n in batch]
+    assert len(set(numbers)) == 120
+    check = db.open_db(path)
+    assert next(check.query("select count(*) as n from cases"))["n"] == 120
+    check.close()
