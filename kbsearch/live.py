@@ -74,12 +74,21 @@ def _open(index_dir: Path, build_id: str | None) -> LiveBuild:
         raise IndexNotBuilt(f"the index in {index_dir} was built for audience {manifest.get('audience')!r} "
                             f"but this server serves {audience!r}: {hint} with KBSEARCH_AUDIENCE={audience}")
     try:
-        ranker = TfidfRanker.load(path / "model.joblib")
-        ix = search.open_index(path / "whoosh")
-        details = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
-        vocabulary = spelling.load(path / "vocabulary.json")
+        return load(path)
     except ModelMismatch as exc:
         raise IndexNotBuilt(f"the index in {index_dir} was built by other library versions ({exc}): {hint}") from exc
     except (EmptyIndexError, FileNotFoundError) as exc:
         raise IndexNotBuilt(f"the index in {index_dir} is incomplete ({exc}): {hint}") from exc
-    return LiveBuild(build_id, path, manifest, ix, ranker, details, vocabulary)
+
+
+def load(path: Path) -> LiveBuild:
+    """Open one build folder, outside any request (the server's and ``kbsearch evaluate``'s way in).
+
+    :raise ModelMismatch, EmptyIndexError, FileNotFoundError: the build is unusable.
+    """
+    manifest = builds.read_manifest(path)
+    ranker = TfidfRanker.load(path / "model.joblib")
+    ix = search.open_index(path / "whoosh")
+    details = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
+    vocabulary = spelling.load(path / "vocabulary.json")
+    return LiveBuild(path.name, path, manifest, ix, ranker, details, vocabulary)

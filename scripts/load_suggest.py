@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Load on POST /api/suggest over HTTP: gunicorn on loopback, a bounded burst of requests.
+
+Builds ARTICLES_DIR into a temporary index (or serves --index), starts `kbsearch serve`'s
+gunicorn on 127.0.0.1 with a free port, and sends --requests suggestion requests from
+--concurrency client threads, stopping early after --max-seconds. The same load against
+GET /api/status (no ranking work) runs in the same session as the peer: the HTTP ceiling.
+Prints requests/s, p50/p95/p99 ms and errors for both, then stops the server.
+
+Example:
+    python scripts/load_suggest.py articles
+    python scripts/load_suggest.py ../shared/corpora/ms-support/articles --ignore-key audience --requests 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_suggest import make_texts, percentiles  # noqa: E402
+
+from kbsearch.build import build  # noqa: E402
+from kbsearch.loader import load_folder  # noqa: E402
+from kbsearch.taxonomy import load_taxonomy  # noqa: E402
+
+HOST = "127.0.0.1"  # loopback only: this script never loads another machine
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(index: Path, articles: Path, port: int, workers: int, ignore: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "KBSEARCH_INDEX_DIR": str(index), "KBSEARCH_ARTICLES_DIR": str(articles),
+           "KBSEARCH_DATABASE": str(index.parent / "load.sqlite"), "KBSEARCH_IGNORE_KEYS": json.dumps(ignore)}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers",
+                               str(workers), "--log-level", "warning", "kbsearch:create_app()"], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/api/status")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("the server did not answer /api/status within 60 s")
+
+
+def load(port: int, bodies: list[bytes | None], total: int, concurrency: int, max_seconds: float) -> dict:
+    """Send ``total`` requests (POST a body, or GET /api/status for None) from ``concurrency`` threads."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    counter = iter(range(total))
+    lock = threading.Lock()
+    stop_at = time.monotonic() + max_seconds
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=10)
+        while time.monotonic() < stop_at:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return
+            body = bodies[n % len(bodies)]
+            start = time.perf_counter()
+            try:
+                if body is None:
+                    conn.request("GET", "/api/status")
+                else:
+                    conn.request("POST", "/api/suggest", body, {"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+            except OSError as exc:
+                ok = False
+                conn.close()
+                failure = type(exc).__name__
+            else:
+                failure = f"HTTP {response.status}"
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                latencies.append(elapsed)
+                if not ok:
+                    errors.append(failure)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    return {"requests": len(latencies), "seconds": seconds, "rps": len(latencies) / seconds,
+            "errors": len(errors), "kinds": sorted(set(errors)), **percentiles(latencies)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("articles_dir", type=Path)
+    parser.add_argument("--index", type=Path, help="serve this built index instead of building one")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, one per core)")
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, default=60, help="stop each phase after this long")
+    parser.add_argument("--ignore-key", action="append", default=[], help="as for kbsearch reindex")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="kbsearch-load-") as tmp:
+        index = args.index or Path(tmp) / "index"
+        if args.index is None:
+            report = build(args.articles_dir, index, ignore_keys=args.ignore_key)
+            print(f"built {report.indexed} articles in {report.seconds:.1f} s")
+        loaded = load_folder(args.articles_dir, load_taxonomy(args.articles_dir), args.ignore_key)
+        shorts, longs = make_texts(loaded.articles, 400)
+        bodies: list[bytes | None] = [json.dumps({"subject": s, "description": ""}).encode() for s in shorts]
+        bodies += [json.dumps({"subject": s, "description": d}).encode() for s, d in zip(shorts, longs)]
+        port = free_port()
+        server = start_server(index, args.articles_dir, port, args.workers, args.ignore_key)
+        try:
+            load(port, bodies[:50], 200, args.concurrency, 10)  # warm every worker
+            results = {
+                "POST /api/suggest": load(port, bodies, args.requests, args.concurrency, args.max_seconds),
+                "GET /api/status (peer: no ranking)": load(port, [None], args.requests, args.concurrency,
+                                                           args.max_seconds),
+            }
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(f"{args.workers} gunicorn workers, {args.concurrency} client threads, loopback; "
+          f"{len(bodies)} distinct suggestion bodies (short subjects, and subjects with ~100-word descriptions)")
+    for name, r in results.items():
+        print(f"{name:<36} {r['requests']:6d} requests in {r['seconds']:6.2f} s = {r['rps']:7.1f}/s; "
+              f"p50 {r['p50']:6.2f} ms, p95 {r['p95']:6.2f} ms, p99 {r['p99']:6.2f} ms; "
+              f"errors {r['errors']} {' '.join(r['kinds'])}")
+    suggest_rps = results["POST /api/suggest"]["rps"]
+    peer_rps = results["GET /api/status (peer: no ranking)"]["rps"]
+    print(f"suggest throughput = {suggest_rps / peer_rps:.2f} x the no-ranking peer's")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
