@@ -42,7 +42,7 @@ class TfidfRanker:
         Titles and summaries say which problem an article solves, in few words.
     """
 
-    def __init__(self, title_weight: float = 0.4, summary_weight: float = 0.25, body_weight: float = 0.35,
+    def __init__(self, title_weight: float = 0.4, summary_weight: float = 0.1, body_weight: float = 0.5,
                  sublinear_tf: bool = True):
         self.title_weight = title_weight
         self.summary_weight = summary_weight

@@ -15,7 +15,10 @@ import numpy as np
 from kbsearch import spelling, text
 from kbsearch.ranker import TfidfRanker
 
-SUBJECT_WEIGHT = 2.0  # a subject names the problem; a description adds context and noise
+# Subject and description count alike: each is normalised first, so a three-word subject
+# already weighs as much as a long description. Doubling it helped short subjects but cost
+# a third of the hits where subjects are whole sentences (README, "Relevance").
+SUBJECT_WEIGHT = 1.0
 CATEGORY_BOOST = 1.25  # the customer's chosen component is evidence, never a filter
 SUBCATEGORY_BOOST = 1.15
 MIN_SCORE = 0.06  # below this cosine, a suggestion shares a stray word, not a problem
