@@ -15,12 +15,13 @@ import joblib
 import numpy as np
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from kbsearch import text
 from kbsearch.articles import Article
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2  # 2: word counts + TF-IDF weights kept apart, and a BM25F matrix
 
 
 class ModelMismatch(Exception):
@@ -31,6 +32,30 @@ def library_versions() -> dict[str, str]:
     return {"scikit-learn": sklearn.__version__, "joblib": joblib.__version__, "numpy": np.__version__}
 
 
+def document_frequency(counts: sp.csr_matrix) -> np.ndarray:
+    return np.bincount(counts.tocsr().indices, minlength=counts.shape[1]).astype(np.float32)
+
+
+def bm25f(fields: Sequence[tuple[sp.csr_matrix, float]], df: np.ndarray, k1: float, b: float) -> sp.csr_matrix:
+    """Per-article BM25F weights of every word: a query's score is then one sparse product.
+
+    Each field's counts are divided by its length relative to the field's average, weighted,
+    and summed; the sum saturates as ``tf (k1 + 1) / (tf + k1)`` and is scaled by Okapi's IDF.
+    """
+    total = None
+    for counts, weight in fields:
+        length = np.asarray(counts.sum(axis=1)).ravel()
+        scale = weight / (1 - b + b * length / (length.mean() or 1.0))
+        part = sp.diags(scale.astype(np.float32)) @ counts
+        total = part if total is None else total + part
+    total = total.tocsr()
+    n = total.shape[0]
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    tf = total.data
+    total.data = tf * (k1 + 1) / (tf + k1) * idf[total.indices]
+    return total
+
+
 class TfidfRanker:
     """Similarity between a case text and each article's title, summary and body.
 
@@ -38,30 +63,44 @@ class TfidfRanker:
     long body cannot drown the few words of a title; the article's row is the weighted sum,
     which keeps scoring a request to one sparse product.
 
+    A second matrix scores the same words the BM25F way (term frequency saturating at
+    ``k1``, each field normalised by its length with ``b``, the title counted
+    ``bm25_title_weight`` times): it rewards matching a case's rarest words, where cosine
+    rewards sharing the article's overall direction, and suggest.py fuses the two.
+
     :param title_weight, summary_weight, body_weight: the share of each field in a score.
         Titles and summaries say which problem an article solves, in few words.
     """
 
     def __init__(self, title_weight: float = 0.4, summary_weight: float = 0.1, body_weight: float = 0.5,
-                 sublinear_tf: bool = True):
+                 sublinear_tf: bool = True, bm25_title_weight: float = 2.0, k1: float = 1.2, b: float = 0.75):
         self.title_weight = title_weight
         self.summary_weight = summary_weight
         self.body_weight = body_weight
         self.sublinear_tf = sublinear_tf
+        self.bm25_title_weight = bm25_title_weight
+        self.k1 = k1
+        self.b = b
 
     def fit(self, articles: Sequence[Article]) -> TfidfRanker:
-        """Learn the vocabulary and IDF weights from ``articles`` and vectorise them."""
+        """Learn the vocabulary and IDF weights from ``articles`` and vectorise them.
+
+        Each text is analysed once: its word counts feed both the TF-IDF rows and BM25F.
+        """
         if not articles:
             raise ValueError("cannot fit a ranker on no articles")
-        self.vectorizer_ = TfidfVectorizer(analyzer=text.analyze, sublinear_tf=self.sublinear_tf,
-                                           dtype=np.float32)
+        self.vectorizer_ = CountVectorizer(analyzer=text.analyze, dtype=np.float32)
         whole = self.vectorizer_.fit_transform(f"{a.title}\n{a.summary}\n{' '.join(a.tags)}\n{a.text}"
                                                for a in articles)
         titles = self.vectorizer_.transform(a.title for a in articles)
         summaries = self.vectorizer_.transform(f"{a.summary}\n{' '.join(a.tags)}" for a in articles)
-        bodies = whole  # the body row also carries title and summary words, as a reader sees them
-        self.matrix_ = (titles * self.title_weight + summaries * self.summary_weight
-                        + bodies * self.body_weight).tocsr()
+        self.transformer_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(whole)
+        # the whole row also carries title and summary words, as a reader sees them
+        self.matrix_ = (self.transformer_.transform(titles) * self.title_weight
+                        + self.transformer_.transform(summaries) * self.summary_weight
+                        + self.transformer_.transform(whole) * self.body_weight).tocsr().astype(np.float32)
+        self.bm25_ = bm25f(((titles, self.bm25_title_weight), (whole, 1.0)), document_frequency(whole),
+                           self.k1, self.b)
         self.ids_ = [a.id for a in articles]
         self.categories_ = np.array([a.category or "" for a in articles], dtype=object)
         self.subcategories_ = np.array([a.subcategory or "" for a in articles], dtype=object)
@@ -79,16 +118,20 @@ class TfidfRanker:
         if end - start > 200:  # too short a prefix to mean anything
             return []
         candidates = np.arange(start, end)
-        idf = self.vectorizer_.idf_[candidates]
+        idf = self.transformer_.idf_[candidates]
         return [str(self.terms_[i]) for i in candidates[np.argsort(idf, kind="stable")][:limit]]
 
-    def vector(self, text: str):
-        """The L2-normalised TF-IDF row of ``text`` (sparse)."""
+    def counts(self, text: str) -> sp.csr_matrix:
+        """The word counts of ``text`` (sparse, one row): the one analysis a request needs."""
         return self.vectorizer_.transform([text])
+
+    def vector(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """The L2-normalised TF-IDF row for ``counts``."""
+        return self.transformer_.transform(counts)
 
     def scores(self, text: str) -> np.ndarray:
         """Cosine similarity of ``text`` with every article, in ``ids_`` order."""
-        query = self.vectorizer_.transform([text])
+        query = self.vector(self.counts(text))
         return (self.matrix_ @ query.T).toarray().ravel()
 
     def rank(self, text: str, limit: int = 10, min_score: float = 0.0) -> list[tuple[str, float]]:

@@ -1,7 +1,7 @@
 """Suggestions for a case being typed: the articles most likely to solve it.
 
 Called on every pause in typing, so everything here is per-request arithmetic on what the
-build precomputed: two sparse vectorisations, one sparse product, a partial sort.
+build precomputed: two word counts, two sparse products (TF-IDF cosine and BM25F), a partial sort.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ SUBJECT_WEIGHT = 1.0
 CATEGORY_BOOST = 1.25  # the customer's chosen component is evidence, never a filter
 SUBCATEGORY_BOOST = 1.15
 MIN_SCORE = 0.06  # below this cosine, a suggestion shares a stray word, not a problem
+BM25_SHARE = 0.5  # weight of the BM25F channel against cosine, both scaled to their best article
 _PARTIAL = re.compile(r"(\w{3,})$")
 _WORDS = re.compile(r"\w+")
 
@@ -65,12 +66,19 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
         description = expand_partial(ranker, description)
     else:
         subject = expand_partial(ranker, subject)
-    v_subject, v_description = ranker.vector(subject), ranker.vector(description)
+    c_subject, c_description = ranker.counts(subject), ranker.counts(description)
+    v_subject, v_description = ranker.vector(c_subject), ranker.vector(c_description)
     subject_words, description_words = text.stems_by_word(subject), text.stems_by_word(description)
     query = v_subject * SUBJECT_WEIGHT + v_description
     if query.nnz == 0:
         return []
-    scores = (ranker.matrix_ @ query.T).toarray().ravel() / np.sqrt((query.multiply(query)).sum())
+    cosine = (ranker.matrix_ @ query.T).toarray().ravel() / np.sqrt((query.multiply(query)).sum())
+    words = c_subject * SUBJECT_WEIGHT + c_description
+    words.data = np.log1p(words.data)  # a word repeated in a long description counts, but less each time
+    bm25 = (ranker.bm25_ @ words.T).toarray().ravel()
+    # Each channel is scaled to its best article, so neither's units decide; cosine leads.
+    scores = cosine / (cosine.max() or 1.0) + BM25_SHARE * bm25 / (bm25.max() or 1.0)
+    scores[cosine < min_score] = 0.0
     if category:
         scores = scores * np.where(ranker.categories_ == category, CATEGORY_BOOST, 1.0)
         if subcategory:
@@ -81,7 +89,7 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
     top = top[np.argsort(-scores[top], kind="stable")]
     out = []
     for i in top:
-        if scores[i] < min_score:
+        if scores[i] <= 0.0:
             break
         row = set(ranker.matrix_.indices[ranker.matrix_.indptr[i]:ranker.matrix_.indptr[i + 1]])
         matched = {name: sorted({words.get(str(ranker.terms_[j]), str(ranker.terms_[j]))
