@@ -89,7 +89,8 @@ def load_benchmark(folder: Path, split: str = "dev") -> Benchmark:
     queries = [q for q in queries if any(r > 0 for r in judged.get(q.id, {}).values())]
     if not queries:
         raise BenchmarkError(f"{queries_file}: no query has a relevant article in {qrels_file}")
-    return Benchmark(folder.resolve().name, folder / "articles", queries, {k: v for k, v in judged.items() if k in known})
+    return Benchmark(folder.resolve().name, folder / "articles", queries,
+                     {k: v for k, v in judged.items() if k in known})
 
 
 def _digest(articles: Path, audience: str, ignore_keys: Sequence[str]) -> str:

@@ -6,7 +6,9 @@ the project's own build code into a temporary folder, then times, for the same t
 
 - suggestions for short subjects (2-4 words, the last one half typed) and ~100-word descriptions,
 - the search page's query for short queries,
-- plain Whoosh (an OR of every word through its default query parser) as the peer.
+- plain Whoosh (an OR of every word through its default query parser) and bm25s (when the
+  `bench` extra is installed) as peers; plain Whoosh gets at most --peer-queries texts per row,
+  as a ~100-word OR query takes seconds at 50,000 articles.
 
 Texts are cut from the articles themselves with a fixed seed, so runs are comparable.
 
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from whoosh.qparser import MultifieldParser, OrGroup
 
-from kbsearch import search, spelling
+from kbsearch import peers, search, spelling
 from kbsearch.articles import visible_to
 from kbsearch.loader import load_folder
 from kbsearch.ranker import TfidfRanker
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("articles_dir", type=Path)
     parser.add_argument("--replicate", type=int, default=1, help="copies of every article, with distinct ids")
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--peer-queries", type=int, default=60, help="texts per plain-Whoosh row")
     parser.add_argument("--ignore-key", action="append", default=[], help="as for kbsearch reindex")
     args = parser.parse_args(argv)
 
@@ -102,21 +105,34 @@ def main(argv: list[str] | None = None) -> int:
             with ix.searcher() as searcher:
                 [hit["id"] for hit in searcher.search(plain.parse(text), limit=10)]
 
+        start = time.perf_counter()
+        bm25 = peers.bm25s_engine(articles)
+        if bm25 is not None:
+            print(f"bm25s index {time.perf_counter() - start:.1f} s")
+        few = args.peer_queries
         rows = [
             ("suggest, short subject", shorts, lambda t: suggest(ranker, t, "", vocabulary=vocabulary)),
             ("suggest, ~100-word description", longs, lambda t: suggest(ranker, "", t, vocabulary=vocabulary)),
             ("search page, short query", shorts, lambda t: search.search_articles(ix, t, vocabulary=vocabulary)),
-            ("plain Whoosh OR, short query", shorts, whoosh_plain),
-            ("plain Whoosh OR, ~100 words", longs, whoosh_plain),
+            (f"plain Whoosh OR, short query ({min(few, len(shorts))})", shorts[:few], whoosh_plain),
+            (f"plain Whoosh OR, ~100 words ({min(few, len(longs))})", longs[:few], whoosh_plain),
         ]
+        if bm25 is not None:
+            rows += [("bm25s, short query", shorts, lambda t: bm25(t, "")),
+                     ("bm25s, ~100 words", longs, lambda t: bm25("", t))]
         results = {}
         print(f"{'ms, ' + str(len(shorts)) + ' short / ' + str(len(longs)) + ' long texts':40} {'p50':>8} {'p95':>8} {'p99':>8}")
         for name, texts, fn in rows:
             results[name] = timed(fn, texts)
             r = results[name]
             print(f"{name:40} {r['p50']:8.2f} {r['p95']:8.2f} {r['p99']:8.2f}")
-        ratio = results["plain Whoosh OR, ~100 words"]["p50"] / results["suggest, ~100-word description"]["p50"]
-        print(f"plain Whoosh / kbsearch suggestions, ~100 words, p50: {ratio:.1f}x")
+        ours = results["suggest, ~100-word description"]
+        whoosh_long = results[rows[4][0]]
+        print(f"plain Whoosh / kbsearch suggestions, ~100 words, p50: {whoosh_long['p50'] / ours['p50']:.1f}x")
+        if bm25 is not None:
+            theirs = results["bm25s, ~100 words"]
+            print(f"kbsearch suggestions / bm25s, ~100 words: p50 {ours['p50'] / theirs['p50']:.2f}x, "
+                  f"p99 {ours['p99'] / theirs['p99']:.2f}x")
     return 0
 
 
