@@ -8,7 +8,9 @@ with the build, so answering a case text is one vectorisation and one sparse pro
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
@@ -21,7 +23,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from kbsearch import text
 from kbsearch.articles import Article
 
-MODEL_FORMAT = 2  # 2: word counts + TF-IDF weights kept apart, and a BM25F matrix
+MODEL_FORMAT = 3  # 2: a BM25F matrix; 3: both matrices column-major
 
 
 class ModelMismatch(Exception):
@@ -54,6 +56,12 @@ def bm25f(fields: Sequence[tuple[sp.csr_matrix, float]], df: np.ndarray, k1: flo
     tf = total.data
     total.data = tf * (k1 + 1) / (tf + k1) * idf[total.indices]
     return total
+
+
+@dataclass(frozen=True)
+class Query:
+    columns: np.ndarray  # vocabulary indices, ascending
+    counts: np.ndarray  # how often each occurs
 
 
 class TfidfRanker:
@@ -96,16 +104,21 @@ class TfidfRanker:
         summaries = self.vectorizer_.transform(f"{a.summary}\n{' '.join(a.tags)}" for a in articles)
         self.transformer_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(whole)
         # the whole row also carries title and summary words, as a reader sees them
+        # Column-major (one column per word): a query reads only its own words' columns, so a
+        # request costs the articles sharing its words, not the size of the knowledge base.
         self.matrix_ = (self.transformer_.transform(titles) * self.title_weight
                         + self.transformer_.transform(summaries) * self.summary_weight
-                        + self.transformer_.transform(whole) * self.body_weight).tocsr().astype(np.float32)
+                        + self.transformer_.transform(whole) * self.body_weight).astype(np.float32).tocsc()
         self.bm25_ = bm25f(((titles, self.bm25_title_weight), (whole, 1.0)), document_frequency(whole),
-                           self.k1, self.b)
+                           self.k1, self.b).tocsc()
+        self.matrix_.sort_indices()
+        self.bm25_.sort_indices()
         self.ids_ = [a.id for a in articles]
         self.categories_ = np.array([a.category or "" for a in articles], dtype=object)
         self.subcategories_ = np.array([a.subcategory or "" for a in articles], dtype=object)
         self.positions_ = {article_id: i for i, article_id in enumerate(self.ids_)}
         self.terms_ = self.vectorizer_.get_feature_names_out()  # sorted: prefix lookups bisect it
+        self.idf_ = self.transformer_.idf_.astype(np.float32)
         return self
 
     def complete(self, prefix: str, limit: int = 5) -> list[str]:
@@ -121,18 +134,30 @@ class TfidfRanker:
         idf = self.transformer_.idf_[candidates]
         return [str(self.terms_[i]) for i in candidates[np.argsort(idf, kind="stable")][:limit]]
 
-    def counts(self, text: str) -> sp.csr_matrix:
-        """The word counts of ``text`` (sparse, one row): the one analysis a request needs."""
-        return self.vectorizer_.transform([text])
+    def query(self, stems: Iterable[str]) -> Query:
+        """A text's known words as vocabulary columns with their counts."""
+        counts = Counter(j for j in map(self.vectorizer_.vocabulary_.get, stems) if j is not None)
+        columns = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
+        return Query(columns, np.array([counts[j] for j in columns], dtype=np.float32))
 
-    def vector(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        """The L2-normalised TF-IDF row for ``counts``."""
-        return self.transformer_.transform(counts)
+    def tfidf(self, query: Query) -> np.ndarray:
+        """The query's L2-normalised TF-IDF weights, as scikit-learn's transformer would give them."""
+        tf = 1 + np.log(query.counts) if self.sublinear_tf else query.counts
+        weights = tf * self.idf_[query.columns]
+        norm = np.sqrt(np.dot(weights, weights))
+        return weights / norm if norm else weights
 
-    def scores(self, text: str) -> np.ndarray:
-        """Cosine similarity of ``text`` with every article, in ``ids_`` order."""
-        query = self.vector(self.counts(text))
-        return (self.matrix_ @ query.T).toarray().ravel()
+    def cosine(self, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Each article's TF-IDF dot product with ``weights`` on ``columns``."""
+        return self.matrix_[:, columns] @ weights
+
+    def bm25(self, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return self.bm25_[:, columns] @ weights
+
+    def scores(self, text_: str) -> np.ndarray:
+        """Cosine similarity of ``text_`` with every article, in ``ids_`` order."""
+        query = self.query(text.analyze(text_))
+        return self.cosine(query.columns, self.tfidf(query)) if len(query.columns) else np.zeros(len(self.ids_))
 
     def rank(self, text: str, limit: int = 10, min_score: float = 0.0) -> list[tuple[str, float]]:
         """The ``limit`` best (id, score) pairs scoring above ``min_score``, best first."""
@@ -149,7 +174,8 @@ class TfidfRanker:
         i = self.positions_.get(article_id)
         if i is None:
             return []
-        scores = (self.matrix_ @ self.matrix_[i].T).toarray().ravel()
+        row = self.matrix_[i].tocsr()
+        scores = self.cosine(row.indices, row.data)
         scores[i] = 0.0
         order = np.argsort(-scores, kind="stable")[:limit]
         return [self.ids_[j] for j in order if scores[j] >= min_score]

@@ -66,16 +66,22 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
         description = expand_partial(ranker, description)
     else:
         subject = expand_partial(ranker, subject)
-    c_subject, c_description = ranker.counts(subject), ranker.counts(description)
-    v_subject, v_description = ranker.vector(c_subject), ranker.vector(c_description)
-    subject_words, description_words = text.stems_by_word(subject), text.stems_by_word(description)
-    query = v_subject * SUBJECT_WEIGHT + v_description
-    if query.nnz == 0:
+    subject_words, description_words = text.analyze_words(subject), text.analyze_words(description)
+    q_subject = ranker.query(stem for stem, _ in subject_words)
+    q_description = ranker.query(stem for stem, _ in description_words)
+    columns = np.union1d(q_subject.columns, q_description.columns)
+    if len(columns) == 0:
         return []
-    cosine = (ranker.matrix_ @ query.T).toarray().ravel() / np.sqrt((query.multiply(query)).sum())
-    words = c_subject * SUBJECT_WEIGHT + c_description
-    words.data = np.log1p(words.data)  # a word repeated in a long description counts, but less each time
-    bm25 = (ranker.bm25_ @ words.T).toarray().ravel()
+    tfidf = np.zeros(len(columns), dtype=np.float32)
+    counts = np.zeros(len(columns), dtype=np.float32)
+    for q, weight in ((q_subject, SUBJECT_WEIGHT), (q_description, 1.0)):
+        at = np.searchsorted(columns, q.columns)
+        tfidf[at] += ranker.tfidf(q) * weight
+        counts[at] += q.counts * weight
+    shared = ranker.matrix_[:, columns]  # the articles' weights for this text's words only
+    cosine = shared @ tfidf / np.sqrt(np.dot(tfidf, tfidf))
+    # a word repeated in a long description counts, but less each time
+    bm25 = ranker.bm25(columns, np.log1p(counts))
     # Each channel is scaled to its best article, so neither's units decide; cosine leads.
     scores = cosine / (cosine.max() or 1.0) + BM25_SHARE * bm25 / (bm25.max() or 1.0)
     scores[cosine < min_score] = 0.0
@@ -87,15 +93,14 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
     k = min(limit, len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
+    found = [i for i in top if scores[i] > 0.0]
+    present = shared[found].tocsr()  # which of the text's words each suggestion has
     out = []
-    for i in top:
-        if scores[i] <= 0.0:
-            break
-        row = set(ranker.matrix_.indices[ranker.matrix_.indptr[i]:ranker.matrix_.indptr[i + 1]])
-        matched = {name: sorted({words.get(str(ranker.terms_[j]), str(ranker.terms_[j]))
-                                 for j in vec.indices if j in row})
-                   for name, vec, words in (("subject", v_subject, subject_words),
-                                            ("description", v_description, description_words))}
+    for row, i in enumerate(found):
+        has = set(columns[present.indices[present.indptr[row]:present.indptr[row + 1]]].tolist())
+        matched = {name: sorted({original for stem, original in words
+                                 if ranker.vectorizer_.vocabulary_.get(stem) in has})
+                   for name, words in (("subject", subject_words), ("description", description_words))}
         out.append(Suggestion(ranker.ids_[i], float(scores[i]), matched))
     return out
 

@@ -33,9 +33,6 @@ def analyze(text: str) -> list[str]:
     return [token.text for token in _ANALYZER(text)]
 
 
-def stems_by_word(text: str) -> dict[str, str]:
-    """Each stem of ``text`` mapped to the first word it came from, for showing matches."""
-    out: dict[str, str] = {}
-    for token in _ANALYZER(text, keeporiginal=True):
-        out.setdefault(token.text, token.original.lower())
-    return out
+def analyze_words(text: str) -> list[tuple[str, str]]:
+    """Each stem of ``text`` with the lower-cased word it came from, in order (one pass for both)."""
+    return [(token.text, token.original.lower()) for token in _ANALYZER(text, keeporiginal=True)]

@@ -29,3 +29,22 @@ def test_a_repeated_word_saturates():
     weights = bm25f(((whole, 1.0),), document_frequency(whole), 1.2, 0.0).toarray()
     idf = math.log(1 + (3 - 2 + 0.5) / (2 + 0.5))
     assert weights[1, 0] / weights[0, 0] < 2.2 / 1.0 and weights[1, 0] < (1.2 + 1) * idf
+
+
+def test_query_weights_equal_scikit_learns_transform():
+    from kbsearch import text
+    from kbsearch.articles import Article
+    from kbsearch.ranker import TfidfRanker
+
+    def article(i: str, title: str, body: str) -> Article:
+        return Article(id=i, title=title, type="knowledge", status="published", audience="public", language="en",
+                       category=None, subcategory=None, tags=(), summary="", updated=None, body=body, text=body,
+                       path=f"{i}.md", extra={}, id_line=1)
+
+    ranker = TfidfRanker().fit([article("a", "Locked account", "Too many wrong passwords lock the account."),
+                                article("b", "Download invoices", "Invoices are under Billing.")])
+    words = "my account is locked locked after wrong passwords"
+    query = ranker.query(text.analyze(words))
+    expected = ranker.transformer_.transform(ranker.vectorizer_.transform([words])).toarray().ravel()
+    assert np.allclose(ranker.tfidf(query), expected[query.columns], atol=1e-6)
+    assert np.count_nonzero(expected) == len(query.columns)
