@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from kbsearch import openapi, search, suggest
+from kbsearch import openapi, results, suggest
 from kbsearch.errors import APIError
 from kbsearch.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
 from kbsearch.live import get_build
@@ -57,8 +57,8 @@ def search_articles():
     page = fields.integer(args, "page", 1, 1, 1000)
     per_page = fields.integer(args, "per_page", current_app.config["SEARCH_LIMIT"], 1, MAX_PER_PAGE)
     fields.check()
-    found = search.search_articles(build.index, q, {"type": kind, "category": category, "subcategory": subcategory},
-                                   page, per_page, build.vocabulary)
+    found = results.search_page(build, q, {"type": kind, "category": category, "subcategory": subcategory},
+                                page, per_page)
     return jsonify({
         "results": [{"id": c.id, "title": c.title, "type": c.type, "category": c.category,
                      "subcategory": c.subcategory, "url": article_url(c.id), "snippet": c.snippet,

@@ -119,11 +119,15 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
     return report
 
 
+def catalog(visible: list[Article]) -> dict[str, dict]:
+    """The display fields of each visible article, as the server keeps them in memory."""
+    return {a.id: {"title": a.title, "type": a.type, "category": a.category, "subcategory": a.subcategory,
+                   "summary": a.summary, "updated": a.updated.isoformat() if a.updated else None}
+            for a in visible}
+
+
 def _write_catalog(path: Path, visible: list[Article]) -> None:
-    catalog = {a.id: {"title": a.title, "type": a.type, "category": a.category, "subcategory": a.subcategory,
-                      "summary": a.summary, "updated": a.updated.isoformat() if a.updated else None}
-               for a in visible}
-    path.write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
+    path.write_text(json.dumps(catalog(visible), ensure_ascii=False), encoding="utf-8")
 
 
 def _previous(index_dir: Path, fingerprint: str) -> dict[str, Entry] | None:

@@ -9,7 +9,7 @@ from collections import Counter
 
 from flask import Blueprint, abort, render_template, request
 
-from kbsearch import render, search
+from kbsearch import render, results, search
 from kbsearch.fields import TOKEN
 from kbsearch.live import get_build
 
@@ -27,7 +27,7 @@ def index():
     filters = {name: args.get(name, "")[:100] for name in ("type", "category", "subcategory")}
     page = args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) <= 1000 else 1
-    found = search.search_articles(build.index, q, filters, page, PER_PAGE, build.vocabulary) if q.strip() else None
+    found = results.search_page(build, q, filters, page, PER_PAGE) if q.strip() else None
     return render_template("search.html", q=q, filters=filters, found=found,
                            taxonomy=build.manifest.get("taxonomy") or {}, total=len(build.details))
 

@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from kbsearch import text
 from kbsearch.articles import Article
 
-MODEL_FORMAT = 3  # 2: a BM25F matrix; 3: both matrices column-major
+MODEL_FORMAT = 4  # 2: a BM25F matrix; 3: both matrices column-major; 4: types_
 
 
 class ModelMismatch(Exception):
@@ -114,6 +114,7 @@ class TfidfRanker:
         self.matrix_.sort_indices()
         self.bm25_.sort_indices()
         self.ids_ = [a.id for a in articles]
+        self.types_ = np.array([a.type for a in articles], dtype=object)
         self.categories_ = np.array([a.category or "" for a in articles], dtype=object)
         self.subcategories_ = np.array([a.subcategory or "" for a in articles], dtype=object)
         self.positions_ = {article_id: i for i, article_id in enumerate(self.ids_)}

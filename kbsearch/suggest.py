@@ -51,6 +51,34 @@ def correct_typos(text: str, vocabulary: dict[str, int] | None) -> str:
     return f"{text} {' '.join(fixes)}" if fixes else text
 
 
+def score(ranker: TfidfRanker, subject_words: list[tuple[str, str]], description_words: list[tuple[str, str]],
+          min_score: float = MIN_SCORE) -> tuple[np.ndarray, np.ndarray, object] | None:
+    """Every article's score for a text, its word columns, and the articles' weights on them.
+
+    Cosine over TF-IDF and BM25F, each scaled to its best article; articles whose cosine is
+    below ``min_score`` score 0. None when no word of the text is in the vocabulary.
+    """
+    q_subject = ranker.query(stem for stem, _ in subject_words)
+    q_description = ranker.query(stem for stem, _ in description_words)
+    columns = np.union1d(q_subject.columns, q_description.columns)
+    if len(columns) == 0:
+        return None
+    tfidf = np.zeros(len(columns), dtype=np.float32)
+    counts = np.zeros(len(columns), dtype=np.float32)
+    for q, weight in ((q_subject, SUBJECT_WEIGHT), (q_description, 1.0)):
+        at = np.searchsorted(columns, q.columns)
+        tfidf[at] += ranker.tfidf(q) * weight
+        counts[at] += q.counts * weight
+    shared = ranker.matrix_[:, columns]  # the articles' weights for this text's words only
+    cosine = shared @ tfidf / np.sqrt(np.dot(tfidf, tfidf))
+    # a word repeated in a long description counts, but less each time
+    bm25 = ranker.bm25(columns, np.log1p(counts))
+    # Each channel is scaled to its best article, so neither's units decide; cosine leads.
+    scores = cosine / (cosine.max() or 1.0) + BM25_SHARE * bm25 / (bm25.max() or 1.0)
+    scores[cosine <= min_score] = 0.0
+    return scores, columns, shared
+
+
 def suggest(ranker: TfidfRanker, subject: str, description: str, category: str | None = None,
             subcategory: str | None = None, limit: int = 5, min_score: float = MIN_SCORE,
             vocabulary: dict[str, int] | None = None) -> list[Suggestion]:
@@ -67,24 +95,10 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
     else:
         subject = expand_partial(ranker, subject)
     subject_words, description_words = text.analyze_words(subject), text.analyze_words(description)
-    q_subject = ranker.query(stem for stem, _ in subject_words)
-    q_description = ranker.query(stem for stem, _ in description_words)
-    columns = np.union1d(q_subject.columns, q_description.columns)
-    if len(columns) == 0:
+    scored = score(ranker, subject_words, description_words, min_score)
+    if scored is None:
         return []
-    tfidf = np.zeros(len(columns), dtype=np.float32)
-    counts = np.zeros(len(columns), dtype=np.float32)
-    for q, weight in ((q_subject, SUBJECT_WEIGHT), (q_description, 1.0)):
-        at = np.searchsorted(columns, q.columns)
-        tfidf[at] += ranker.tfidf(q) * weight
-        counts[at] += q.counts * weight
-    shared = ranker.matrix_[:, columns]  # the articles' weights for this text's words only
-    cosine = shared @ tfidf / np.sqrt(np.dot(tfidf, tfidf))
-    # a word repeated in a long description counts, but less each time
-    bm25 = ranker.bm25(columns, np.log1p(counts))
-    # Each channel is scaled to its best article, so neither's units decide; cosine leads.
-    scores = cosine / (cosine.max() or 1.0) + BM25_SHARE * bm25 / (bm25.max() or 1.0)
-    scores[cosine < min_score] = 0.0
+    scores, columns, shared = scored
     if category:
         scores = scores * np.where(ranker.categories_ == category, CATEGORY_BOOST, 1.0)
         if subcategory:

@@ -5,7 +5,7 @@ Builds the articles of ARTICLES_DIR (optionally replicated N times with distinct
 the project's own build code into a temporary folder, then times, for the same texts:
 
 - suggestions for short subjects (2-4 words, the last one half typed) and ~100-word descriptions,
-- the search page's query for short queries,
+- the search page's query for short queries (ranking, facets, snippets, did-you-mean),
 - plain Whoosh (an OR of every word through its default query parser) and bm25s (when the
   `bench` extra is installed) as peers; plain Whoosh gets at most --peer-queries texts per row,
   as a ~100-word OR query takes seconds at 50,000 articles.
@@ -32,6 +32,9 @@ from pathlib import Path
 from whoosh.qparser import MultifieldParser, OrGroup
 
 from kbsearch import peers, search, spelling
+from kbsearch import results as result_pages
+from kbsearch.build import catalog
+from kbsearch.live import LiveBuild
 from kbsearch.articles import visible_to
 from kbsearch.loader import load_folder
 from kbsearch.ranker import TfidfRanker
@@ -98,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         index_s = time.perf_counter() - start
         print(f"build: TF-IDF fit + vocabulary {fit_s:.1f} s, Whoosh index {index_s:.1f} s")
         ix = search.open_index(Path(tmp) / "whoosh")
+        served = LiveBuild("bench", Path(tmp), {}, ix, ranker, catalog(articles), vocabulary)
         shorts, longs = make_texts(base, args.queries)
         plain = MultifieldParser(["title", "summary", "body"], ix.schema, group=OrGroup)
 
@@ -113,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [
             ("suggest, short subject", shorts, lambda t: suggest(ranker, t, "", vocabulary=vocabulary)),
             ("suggest, ~100-word description", longs, lambda t: suggest(ranker, "", t, vocabulary=vocabulary)),
-            ("search page, short query", shorts, lambda t: search.search_articles(ix, t, vocabulary=vocabulary)),
+            ("search page, short query", shorts, lambda t: result_pages.search_page(served, t)),
             (f"plain Whoosh OR, short query ({min(few, len(shorts))})", shorts[:few], whoosh_plain),
             (f"plain Whoosh OR, ~100 words ({min(few, len(longs))})", longs[:few], whoosh_plain),
         ]

@@ -1,0 +1,129 @@
+"""The search page's results: ranked, filtered, counted and paged on the build's matrices.
+
+The same scoring as the suggestions panel (TF-IDF cosine fused with BM25F), over the
+query's own word columns, so a page costs the articles sharing its words: totals and
+facet counts are exact, and only the shown page reads article text, for snippets.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+
+import numpy as np
+
+from kbsearch import search, spelling, suggest, text
+from kbsearch.live import LiveBuild
+from kbsearch.search import Candidate, SearchPage
+
+FACETS = ("type", "category", "subcategory")
+MAX_WORDS = 32  # a pasted essay still answers quickly: its first distinct words are enough
+SNIPPET_CHARS = 240
+FRAGMENTS = 2
+
+
+def search_page(build: LiveBuild, q: str, filters: dict[str, str | None] | None = None, page: int = 1,
+                per_page: int = 10) -> SearchPage:
+    """One page of results for ``q``: best first, with facet counts and a "did you mean"."""
+    ranker = build.ranker
+    words = text.analyze_words(q)
+    allowed = set(list(dict.fromkeys(stem for stem, _ in words))[:MAX_WORDS])
+    words = [w for w in words if w[0] in allowed]
+    scored = suggest.score(ranker, words, [], min_score=0.0)
+    if scored is None:
+        scores = np.zeros(len(ranker.ids_), dtype=np.float32)
+    else:
+        scores = scored[0]
+    mask = scores > 0
+    for name, values in (("type", ranker.types_), ("category", ranker.categories_),
+                         ("subcategory", ranker.subcategories_)):
+        wanted = (filters or {}).get(name)
+        if wanted:
+            mask &= values == wanted
+    matched = np.flatnonzero(mask)
+    facets = {name: _counts(values[matched]) for name, values in
+              (("type", ranker.types_), ("category", ranker.categories_), ("subcategory", ranker.subcategories_))}
+    total = len(matched)
+    shown = page * per_page
+    if total > shown:
+        best = matched[np.argpartition(-scores[matched], shown - 1)[:shown]]
+    else:
+        best = matched
+    best = best[np.argsort(-scores[best], kind="stable")][(page - 1) * per_page:shown]
+    ids = [ranker.ids_[i] for i in best]
+    texts = search.stored_texts(build.index, ids)
+    prefixes = sorted({part for pair in words for part in pair}, key=len, reverse=True)
+    results = []
+    for i, article_id in zip(best, ids):
+        details = build.details[article_id]
+        results.append(Candidate(
+            id=article_id, title=details["title"], type=details["type"], category=details["category"] or None,
+            subcategory=details["subcategory"] or None, summary=details["summary"],
+            snippet=snippet(texts.get(article_id, ""), prefixes) or html.escape(details["summary"]),
+            score=float(scores[i]), updated=details["updated"]))
+    suggestion = spelling.suggest_text(q, build.vocabulary) if build.vocabulary and total < 3 else None
+    return SearchPage(results, total, page, (total + per_page - 1) // per_page, facets, suggestion)
+
+
+def _counts(values: np.ndarray) -> dict[str, int]:
+    found, counts = np.unique(values.astype(str), return_counts=True)
+    return {str(v): int(c) for v, c in zip(found, counts) if v}
+
+
+def snippet(body: str, prefixes: list[str]) -> str:
+    """Up to two passages of ``body`` holding the most distinct query words, escaped, words in ``<mark>``.
+
+    A word matches when it starts with a query word or its stem ("administrator" finds
+    "administrators"); one regular-expression pass finds them all.
+    """
+    if not body or not prefixes:
+        return ""
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*", re.IGNORECASE)
+    hits = [(m.start(), m.end(), _prefix_of(m.group(0).lower(), prefixes)) for m in pattern.finditer(body)]
+    if not hits:
+        return ""
+    starts = [h[0] for h in hits]
+    chosen: list[tuple[int, int]] = []
+    for _ in range(FRAGMENTS):
+        best, best_terms = None, 0
+        for start in starts[:64]:  # enough candidates; a long article repeats itself
+            left = max(0, start - SNIPPET_CHARS // 3)
+            window = (left, left + SNIPPET_CHARS)
+            if any(window[0] < end and begin < window[1] for begin, end in chosen):
+                continue
+            inside = hits[bisect.bisect_left(starts, window[0]):bisect.bisect_left(starts, window[1])]
+            terms = len({prefix for s, e, prefix in inside if e <= window[1]})
+            if terms > best_terms:
+                best, best_terms = window, terms
+        if best is None:
+            break
+        chosen.append(best)
+    return " ".join(_passage(body, start, end, pattern) for start, end in sorted(chosen))
+
+
+def _passage(body: str, start: int, end: int, pattern: re.Pattern) -> str:
+    start = _word_boundary(body, start, backwards=True)
+    end = _word_boundary(body, min(end, len(body)), backwards=False)
+    piece, out, last = body[start:end], [], 0
+    for m in pattern.finditer(piece):
+        out.append(html.escape(piece[last:m.start()]))
+        out.append(f"<mark>{html.escape(m.group(0))}</mark>")
+        last = m.end()
+    out.append(html.escape(piece[last:]))
+    return ("…" if start > 0 else "") + "".join(out).strip() + ("…" if end < len(body) else "")
+
+
+def _prefix_of(word: str, prefixes: list[str]) -> str:
+    return next((p for p in prefixes if word.startswith(p.lower())), word)
+
+
+def _word_boundary(body: str, at: int, backwards: bool) -> int:
+    """Move ``at`` to the nearest space so a snippet never cuts a word in half."""
+    if at <= 0 or at >= len(body):
+        return max(0, min(at, len(body)))
+    if backwards:
+        space = body.rfind(" ", 0, at)
+        return space + 1 if space != -1 and at - space < 30 else at
+    space = body.find(" ", at)
+    return space if space != -1 and space - at < 30 else at
