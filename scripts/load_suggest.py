@@ -61,6 +61,17 @@ def start_server(index: Path, articles: Path, port: int, workers: int, ignore: l
     raise SystemExit("the server did not answer /api/status within 60 s")
 
 
+def worker_rss_mb(server: subprocess.Popen) -> list[float]:
+    """Resident memory of each gunicorn worker (the server's child processes), from /proc."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    sizes = []
+    for pid in children.read_text().split() if children.exists() else []:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
 def load(port: int, bodies: list[bytes | None], total: int, concurrency: int, max_seconds: float) -> dict:
     """Send ``total`` requests (POST a body, or GET /api/status for None) from ``concurrency`` threads."""
     latencies: list[float] = []
@@ -140,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 "GET /api/status (peer: no ranking)": load(port, [None], args.requests, args.concurrency,
                                                            args.max_seconds),
             }
+            rss = worker_rss_mb(server)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -149,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<36} {r['requests']:6d} requests in {r['seconds']:6.2f} s = {r['rps']:7.1f}/s; "
               f"p50 {r['p50']:6.2f} ms, p95 {r['p95']:6.2f} ms, p99 {r['p99']:6.2f} ms; "
               f"errors {r['errors']} {' '.join(r['kinds'])}")
+    print("worker resident memory after the load: " + ", ".join(f"{mb:.0f} MB" for mb in rss))
     suggest_rps = results["POST /api/suggest"]["rps"]
     peer_rps = results["GET /api/status (peer: no ranking)"]["rps"]
     print(f"suggest throughput = {suggest_rps / peer_rps:.2f} x the no-ranking peer's")
