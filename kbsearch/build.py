@@ -20,7 +20,7 @@ from pathlib import Path
 
 import whoosh
 
-from kbsearch import builds, search, spelling
+from kbsearch import builds, search, spelling, textstore
 from kbsearch.articles import AUDIENCES, Article, Problem, visible_to
 from kbsearch.loader import Entry, Skipped, load_folder, taxonomy_path
 from kbsearch.ranker import TfidfRanker, library_versions
@@ -103,6 +103,7 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
             search.write_index(visible, partial / "whoosh", progress=None)
             TfidfRanker().fit(visible).save(partial / "model.joblib")
             _write_catalog(partial / CATALOG, visible)
+            textstore.write(partial, (a.text for a in visible))  # rows in the ranker's order
             spelling.save(spelling.build_vocabulary((a.title, f"{a.summary}\n{a.text}") for a in visible),
                           partial / VOCABULARY)
             with open(partial / ENTRIES, "wb") as handle:

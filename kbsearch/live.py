@@ -18,6 +18,7 @@ from whoosh.index import EmptyIndexError
 
 from kbsearch import builds, search, spelling
 from kbsearch.ranker import ModelMismatch, TfidfRanker
+from kbsearch.textstore import TextStore
 
 
 class IndexNotBuilt(Exception):
@@ -33,6 +34,7 @@ class LiveBuild:
     ranker: TfidfRanker
     details: dict[str, dict[str, Any]]  # id -> title, type, category, subcategory, summary, updated
     vocabulary: dict[str, int]  # word -> number of articles using it, for "did you mean"
+    texts: TextStore  # plain text by ranker row, for snippets
 
 
 def init_app(app: Flask) -> None:
@@ -91,4 +93,4 @@ def load(path: Path) -> LiveBuild:
     ix = search.open_index(path / "whoosh")
     details = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
     vocabulary = spelling.load(path / "vocabulary.json")
-    return LiveBuild(path.name, path, manifest, ix, ranker, details, vocabulary)
+    return LiveBuild(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path))

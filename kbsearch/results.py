@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from kbsearch import search, spelling, suggest, text
+from kbsearch import spelling, suggest, text
 from kbsearch.live import LiveBuild
 from kbsearch.search import Candidate, SearchPage
 
@@ -51,16 +51,15 @@ def search_page(build: LiveBuild, q: str, filters: dict[str, str | None] | None 
     else:
         best = matched
     best = best[np.argsort(-scores[best], kind="stable")][(page - 1) * per_page:shown]
-    ids = [ranker.ids_[i] for i in best]
-    texts = search.stored_texts(build.index, ids)
     prefixes = sorted({part for pair in words for part in pair}, key=len, reverse=True)
     results = []
-    for i, article_id in zip(best, ids):
+    for i in best:
+        article_id = ranker.ids_[i]
         details = build.details[article_id]
         results.append(Candidate(
             id=article_id, title=details["title"], type=details["type"], category=details["category"] or None,
             subcategory=details["subcategory"] or None, summary=details["summary"],
-            snippet=snippet(texts.get(article_id, ""), prefixes) or html.escape(details["summary"]),
+            snippet=snippet(build.texts.get(i), prefixes) or html.escape(details["summary"]),
             score=float(scores[i]), updated=details["updated"]))
     suggestion = spelling.suggest_text(q, build.vocabulary) if build.vocabulary and total < 3 else None
     return SearchPage(results, total, page, (total + per_page - 1) // per_page, facets, suggestion)

@@ -104,12 +104,6 @@ def get_document(ix: index.Index, article_id: str) -> dict | None:
         return dict(fields) if fields else None
 
 
-def stored_texts(ix: index.Index, article_ids: Iterable[str]) -> dict[str, str]:
-    """The plain text of each article (for snippets), read from the index's stored fields."""
-    with ix.searcher() as searcher:
-        return {i: fields["body"] for i in article_ids if (fields := searcher.document(id=i))}
-
-
 @dataclass(frozen=True)
 class SearchPage:
     results: list[Candidate]

@@ -31,10 +31,11 @@ from pathlib import Path
 
 from whoosh.qparser import MultifieldParser, OrGroup
 
-from kbsearch import peers, search, spelling
+from kbsearch import peers, search, spelling, textstore
 from kbsearch import results as result_pages
 from kbsearch.build import catalog
 from kbsearch.live import LiveBuild
+from kbsearch.textstore import TextStore
 from kbsearch.articles import visible_to
 from kbsearch.loader import load_folder
 from kbsearch.ranker import TfidfRanker
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         index_s = time.perf_counter() - start
         print(f"build: TF-IDF fit + vocabulary {fit_s:.1f} s, Whoosh index {index_s:.1f} s")
         ix = search.open_index(Path(tmp) / "whoosh")
-        served = LiveBuild("bench", Path(tmp), {}, ix, ranker, catalog(articles), vocabulary)
+        textstore.write(Path(tmp), (a.text for a in articles))
+        served = LiveBuild("bench", Path(tmp), {}, ix, ranker, catalog(articles), vocabulary, TextStore(Path(tmp)))
         shorts, longs = make_texts(base, args.queries)
         plain = MultifieldParser(["title", "summary", "body"], ix.schema, group=OrGroup)
 

@@ -110,7 +110,7 @@ def test_a_customer_is_shown_the_right_article_clicks_it_and_still_submits_a_cas
     page.goto(f"{url}/cases/new")
     page.get_by_label("Subject", exact=True).press_sequentially("Locked out of my account", delay=35)
     locked = panel_item(page, "sign-in-account-locked")
-    locked.wait_for(timeout=5000)
+    locked.wait_for(timeout=15000)
     page.get_by_label("Description").press_sequentially(
         "I typed my password wrong a few times and now it says my account is locked.", delay=15)
     page.get_by_label("Component category").select_option("account-access")
@@ -159,7 +159,7 @@ def test_an_answer_older_than_the_one_shown_is_dropped(server, page):
     page.wait_for_timeout(400)  # debounce passed: the slow request is on its way
     subject.fill("")
     subject.press_sequentially("scorm upload error", delay=20)
-    panel_item(page, "scorm-package-upload-fails").wait_for(timeout=5000)
+    panel_item(page, "scorm-package-upload-fails").wait_for(timeout=15000)
     page.wait_for_timeout(2000)  # the slow answer has arrived by now
     assert panel_item(page, "scorm-package-upload-fails").count() == 1
     assert panel_item(page, "sign-in-account-locked").count() == 0
@@ -172,7 +172,7 @@ def test_this_solved_my_problem_ends_the_form_and_the_report_counts_it(server, p
     page.get_by_label("Description").press_sequentially(
         "Uploading our course zip gives an error about imsmanifest.xml not found", delay=10)
     item = panel_item(page, "scorm-package-upload-fails")
-    item.wait_for(timeout=5000)
+    item.wait_for(timeout=15000)
     item.get_by_role("button", name=re.compile("This solved my problem")).click()
     page.get_by_role("heading", name="Glad that solved it").wait_for()
     assert page.locator("#case-form").is_hidden()
