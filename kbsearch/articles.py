@@ -32,6 +32,10 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
 _SLUG_PART = re.compile(r"[^a-z0-9-]+")
 _TAG_SPLIT = re.compile(r"\s*,\s*")
 
+# libyaml's loader when PyYAML was built with it: the same safe loading, ten times faster
+# (0.05 instead of 0.54 ms an article on ms-support's front matter).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -159,8 +163,14 @@ def _split_front_matter(relpath: str, text: str) -> tuple[dict, dict[str, int], 
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
     if end is None:
         raise ArticleError([Problem(relpath, 1, "front matter starts with '---' but is never closed")])
+    front = "\n".join(lines[1:end])
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end]))
+        try:
+            meta = yaml.load(front, Loader=_YAML_LOADER)
+        except yaml.YAMLError:
+            # libyaml points at where it gave up, often past the end; the pure-Python
+            # parser names the line an author expects, so errors are reported from it
+            meta = yaml.safe_load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
