@@ -147,7 +147,8 @@ def evaluate_command(bench_dir: Path, split: str, peers: bool, form: str, cache:
         kbsearch evaluate ../shared/benchmarks/stackfaq --peers
         kbsearch evaluate ~/our-solved-cases --split 2026-q3 --format json
     """
-    from kbsearch import evaluate, peers as peer_engines
+    from kbsearch import evaluate
+    from kbsearch import peers as peer_engines
 
     try:
         benchmark = evaluate.load_benchmark(bench_dir, split)

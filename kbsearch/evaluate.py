@@ -140,7 +140,7 @@ def kbsearch_engine(served: live.LiveBuild, limit: int = metrics.K, min_score: f
 def whoosh_engine(served: live.LiveBuild, limit: int = metrics.K) -> Engine:
     """The search page's ranking (Whoosh BM25F) over the same build, subject and description as one text."""
     def answer(subject: str, description: str) -> list[str]:
-        return [c.id for c in search.find(served.index, f"{subject} {description}", limit)]
+        return [i for i, _ in search.rank(served.index, f"{subject} {description}", limit)]
     return answer
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import scipy.sparse as sp
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
-import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from kbsearch import text
@@ -154,21 +154,6 @@ class TfidfRanker:
 
     def bm25(self, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return self.bm25_[:, columns] @ weights
-
-    def scores(self, text_: str) -> np.ndarray:
-        """Cosine similarity of ``text_`` with every article, in ``ids_`` order."""
-        query = self.query(text.analyze(text_))
-        return self.cosine(query.columns, self.tfidf(query)) if len(query.columns) else np.zeros(len(self.ids_))
-
-    def rank(self, text: str, limit: int = 10, min_score: float = 0.0) -> list[tuple[str, float]]:
-        """The ``limit`` best (id, score) pairs scoring above ``min_score``, best first."""
-        scores = self.scores(text)
-        if limit < len(scores):
-            top = np.argpartition(-scores, limit)[:limit]
-        else:
-            top = np.arange(len(scores))
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids_[i], float(scores[i])) for i in top if scores[i] > min_score]
 
     def related(self, article_id: str, limit: int = 5, min_score: float = 0.1) -> list[str]:
         """Articles most similar to ``article_id`` (itself excluded), best first."""

@@ -10,14 +10,37 @@ from __future__ import annotations
 import bisect
 import html
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from kbsearch import spelling, suggest, text
 from kbsearch.live import LiveBuild
-from kbsearch.search import Candidate, SearchPage
 
 FACETS = ("type", "category", "subcategory")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    title: str
+    type: str
+    category: str | None
+    subcategory: str | None
+    summary: str
+    snippet: str
+    score: float
+    updated: str | None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[Candidate]
+    total: int
+    page: int
+    pages: int
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
 MAX_WORDS = 32  # a pasted essay still answers quickly: its first distinct words are enough
 SNIPPET_CHARS = 240
 FRAGMENTS = 2

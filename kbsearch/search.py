@@ -6,20 +6,16 @@ Whoosh objects, because hits are only readable while their searcher is open.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import index, query, sorting
+from whoosh import index, query
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
 
-from kbsearch.text import STOP_WORDS
-from kbsearch import spelling
 from kbsearch.articles import Article
+from kbsearch.text import STOP_WORDS
 
 # Titles say what an article solves, summaries and tags say it in other words, and the
 # body says everything else: weight them in that order (BM25F field boosts).
@@ -40,19 +36,6 @@ def make_schema() -> Schema:
         updated=STORED(),
         markdown=STORED(),  # the cleaned Markdown, for the article page
     )
-
-
-@dataclass(frozen=True)
-class Candidate:
-    id: str
-    title: str
-    type: str
-    category: str | None
-    subcategory: str | None
-    summary: str
-    snippet: str
-    score: float
-    updated: str | None
 
 
 def _document(article: Article) -> dict:
@@ -104,20 +87,8 @@ def get_document(ix: index.Index, article_id: str) -> dict | None:
         return dict(fields) if fields else None
 
 
-@dataclass(frozen=True)
-class SearchPage:
-    results: list[Candidate]
-    total: int
-    page: int
-    pages: int
-    facets: dict[str, dict[str, int]]
-    suggestion: str | None
-
-
 MAX_TERMS = 32  # a pasted essay still answers quickly: its first distinct words are enough
-FACETS = ("type", "category", "subcategory")
 _WORD = re.compile(r"\w+")
-_MARK = re.compile(r'<mark class="[^"]*">')  # Whoosh numbers its classes; plain <mark> is all we allow
 
 
 def build_query(ix: index.Index, text: str) -> query.Query | None:
@@ -138,44 +109,14 @@ def build_query(ix: index.Index, text: str) -> query.Query | None:
     return query.Or(clauses, scale=0.9)
 
 
-def search_articles(ix: index.Index, text: str, filters: dict[str, str] | None = None,
-                    page: int = 1, per_page: int = 10,
-                    vocabulary: dict[str, int] | None = None) -> SearchPage:
-    """One page of results for ``text``, with facet counts.
+def rank(ix: index.Index, text: str, limit: int = 10) -> list[tuple[str, float]]:
+    """Whoosh's own BM25F ranking of ``text``: (id, score) pairs, best first.
 
-    :param vocabulary: the build's words; when given and results are few, ``suggestion``
-        holds the text with unknown words corrected ("did you mean").
+    Not on the serving path (pages and suggestions rank on the model's matrices); kept as a
+    peer for ``kbsearch evaluate --peers``.
     """
     q = build_query(ix, text)
     if q is None:
-        return SearchPage([], 0, page, 0, {f: {} for f in FACETS}, None)
-    filter_q = query.And([query.Term(k, v) for k, v in (filters or {}).items() if v]) if filters else None
+        return []
     with ix.searcher() as searcher:
-        facets = sorting.Facets()
-        for name in FACETS:
-            facets.add_field(name)
-        results = searcher.search(q, filter=filter_q or None, limit=page * per_page, terms=True,
-                                  groupedby=facets, maptype=sorting.Count)
-        results.fragmenter = ContextFragmenter(maxchars=240, surround=80)
-        results.formatter = HtmlFormatter(tagname="mark")
-        total = len(results)
-        hits = [_candidate(hit) for hit in results[(page - 1) * per_page: page * per_page]]
-        counts = {name: {k: v for k, v in sorted(results.groups(name).items()) if k}
-                  for name in FACETS}
-        suggestion = spelling.suggest_text(text, vocabulary) if vocabulary and total < 3 else None
-    pages = (total + per_page - 1) // per_page
-    return SearchPage(hits, total, page, pages, counts, suggestion)
-
-
-def _candidate(hit) -> Candidate:
-    return Candidate(
-        id=hit["id"], title=hit["title"], type=hit["type"],
-        category=hit["category"] or None, subcategory=hit["subcategory"] or None,
-        summary=hit["summary"], snippet=_MARK.sub("<mark>", hit.highlights("body", top=2)) or html.escape(hit["summary"]),
-        score=float(hit.score), updated=hit.get("updated"),
-    )
-
-
-def find(ix: index.Index, text: str, limit: int = 10) -> list[Candidate]:
-    """The ``limit`` best matches for ``text``, best first."""
-    return search_articles(ix, text, per_page=limit).results
+        return [(hit["id"], float(hit.score)) for hit in searcher.search(q, limit=limit)]

@@ -33,14 +33,14 @@ from whoosh.qparser import MultifieldParser, OrGroup
 
 from kbsearch import peers, search, spelling, textstore
 from kbsearch import results as result_pages
+from kbsearch.articles import visible_to
 from kbsearch.build import catalog
 from kbsearch.live import LiveBuild
-from kbsearch.textstore import TextStore
-from kbsearch.articles import visible_to
 from kbsearch.loader import load_folder
 from kbsearch.ranker import TfidfRanker
 from kbsearch.suggest import suggest
 from kbsearch.taxonomy import load_taxonomy
+from kbsearch.textstore import TextStore
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import write
-from kbsearch import builds, search
+
+from kbsearch import builds, live, search, suggest
+from kbsearch import results as result_pages
 from kbsearch.build import BuildError, build
 from kbsearch.builds import BuildLocked
 from kbsearch.ranker import TfidfRanker
@@ -127,15 +128,16 @@ def test_old_builds_are_pruned_keeping_the_previous_one(kb, index_dir):
     assert sorted(p.name for p in builds.builds_dir(index_dir).iterdir()) == ids[-2:]
 
 
-def results(index_dir: Path, queries: list[str]) -> list:
-    """What a reader gets: search hits with scores and the ranker's suggestions."""
-    build_dir = builds.current_build(index_dir)
-    ix = search.open_index(build_dir / "whoosh")
-    ranker = TfidfRanker.load(build_dir / "model.joblib")
+def answers(index_dir: Path, queries: list[str]) -> list:
+    """What a reader gets: search pages (scores, snippets, facets), suggestions, Whoosh's ranking."""
+    served = live.load(builds.current_build(index_dir))
     out = []
     for q in queries:
-        hits = sorted((round(c.score, 6), c.id, c.title, c.snippet) for c in search.find(ix, q, 20))
-        out.append((hits, sorted((i, round(s, 6)) for i, s in ranker.rank(q, 20))))
+        page = result_pages.search_page(served, q, per_page=20)
+        hits = [(c.id, round(c.score, 6), c.title, c.snippet) for c in page.results]
+        found = suggest.suggest(served.ranker, q, "", limit=20, vocabulary=served.vocabulary)
+        out.append((hits, page.total, page.facets, [(s.id, round(s.score, 6)) for s in found],
+                    [(i, round(s, 6)) for i, s in search.rank(served.index, q, 20)]))
     return out
 
 
@@ -152,7 +154,7 @@ def test_incremental_gives_exactly_what_a_full_build_gives(kb, index_dir, tmp_pa
     full_dir = tmp_path / "full-index"
     build(kb, full_dir)
     assert served_ids(index_dir) == served_ids(full_dir)
-    assert results(index_dir, queries) == results(full_dir, queries)
+    assert answers(index_dir, queries) == answers(full_dir, queries)
 
 
 def test_incremental_falls_back_to_full_when_the_taxonomy_changes(kb, index_dir):
