@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from kbsearch import text
 from kbsearch.articles import Article
 
-MODEL_FORMAT = 4  # 2: a BM25F matrix; 3: both matrices column-major; 4: types_
+MODEL_FORMAT = 5  # 2: a BM25F matrix; 3: column-major; 4: types_; 5: facets_
 
 
 class ModelMismatch(Exception):
@@ -117,6 +117,10 @@ class TfidfRanker:
         self.types_ = np.array([a.type for a in articles], dtype=object)
         self.categories_ = np.array([a.category or "" for a in articles], dtype=object)
         self.subcategories_ = np.array([a.subcategory or "" for a in articles], dtype=object)
+        # each facet as small integer codes: filters and counts are then array comparisons and bincounts
+        self.facets_ = {name: np.unique(values.astype(str), return_inverse=True) for name, values in
+                        (("type", self.types_), ("category", self.categories_),
+                         ("subcategory", self.subcategories_))}
         self.positions_ = {article_id: i for i, article_id in enumerate(self.ids_)}
         self.terms_ = self.vectorizer_.get_feature_names_out()  # sorted: prefix lookups bisect it
         self.idf_ = self.transformer_.idf_.astype(np.float32)
@@ -154,6 +158,14 @@ class TfidfRanker:
 
     def bm25(self, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return self.bm25_[:, columns] @ weights
+
+    def in_facet(self, name: str, value: str) -> np.ndarray:
+        """Which articles have ``value`` for facet ``name`` (type, category or subcategory)."""
+        labels, codes = self.facets_[name]
+        position = int(np.searchsorted(labels, value))
+        if position < len(labels) and labels[position] == value:
+            return codes == position
+        return np.zeros(len(codes), dtype=bool)
 
     def related(self, article_id: str, limit: int = 5, min_score: float = 0.1) -> list[str]:
         """Articles most similar to ``article_id`` (itself excluded), best first."""

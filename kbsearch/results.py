@@ -59,14 +59,14 @@ def search_page(build: LiveBuild, q: str, filters: dict[str, str | None] | None 
     else:
         scores = scored[0]
     mask = scores > 0
-    for name, values in (("type", ranker.types_), ("category", ranker.categories_),
-                         ("subcategory", ranker.subcategories_)):
+    for name in FACETS:
         wanted = (filters or {}).get(name)
         if wanted:
-            mask &= values == wanted
+            mask &= ranker.in_facet(name, wanted)
     matched = np.flatnonzero(mask)
-    facets = {name: _counts(values[matched]) for name, values in
-              (("type", ranker.types_), ("category", ranker.categories_), ("subcategory", ranker.subcategories_))}
+    facets = {name: {str(labels[c]): int(n) for c, n in enumerate(np.bincount(codes[matched], minlength=len(labels)))
+                     if n and labels[c]}
+              for name, (labels, codes) in ranker.facets_.items()}
     total = len(matched)
     shown = page * per_page
     if total > shown:
@@ -86,11 +86,6 @@ def search_page(build: LiveBuild, q: str, filters: dict[str, str | None] | None 
             score=float(scores[i]), updated=details["updated"]))
     suggestion = spelling.suggest_text(q, build.vocabulary) if build.vocabulary and total < 3 else None
     return SearchPage(results, total, page, (total + per_page - 1) // per_page, facets, suggestion)
-
-
-def _counts(values: np.ndarray) -> dict[str, int]:
-    found, counts = np.unique(values.astype(str), return_counts=True)
-    return {str(v): int(c) for v, c in zip(found, counts) if v}
 
 
 def snippet(body: str, prefixes: list[str]) -> str:

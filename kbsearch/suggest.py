@@ -100,10 +100,11 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
         return []
     scores, columns, shared = scored
     if category:
-        scores = scores * np.where(ranker.categories_ == category, CATEGORY_BOOST, 1.0)
+        in_category = ranker.in_facet("category", category)
+        scores = scores * np.where(in_category, CATEGORY_BOOST, 1.0)
         if subcategory:
-            scores = scores * np.where((ranker.categories_ == category) & (ranker.subcategories_ == subcategory),
-                                       SUBCATEGORY_BOOST, 1.0)
+            in_subcategory = in_category & ranker.in_facet("subcategory", subcategory)
+            scores = scores * np.where(in_subcategory, SUBCATEGORY_BOOST, 1.0)
     k = min(limit, len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
