@@ -29,7 +29,7 @@ def make_schema() -> Schema:
         title=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["title"]),
         summary=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["summary"]),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=FIELD_BOOSTS["tags"]),
-        body=TEXT(stored=True, analyzer=analyzer),
+        body=TEXT(analyzer=analyzer),  # plain text for snippets is in the build's texts.bin
         type=ID(stored=True),
         category=ID(stored=True),
         subcategory=ID(stored=True),

@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += [("bm25s, short query", shorts, lambda t: bm25(t, "")),
                      ("bm25s, ~100 words", longs, lambda t: bm25("", t))]
         results = {}
-        print(f"{'ms, ' + str(len(shorts)) + ' short / ' + str(len(longs)) + ' long texts':40} {'p50':>8} {'p95':>8} {'p99':>8}")
+        heading = f"ms, {len(shorts)} short / {len(longs)} long texts"
+        print(f"{heading:40} {'p50':>8} {'p95':>8} {'p99':>8}")
         for name, texts, fn in rows:
             results[name] = timed(fn, texts)
             r = results[name]
