@@ -41,6 +41,8 @@ class SearchPage:
     pages: int
     facets: dict[str, dict[str, int]]
     suggestion: str | None
+
+
 MAX_WORDS = 32  # a pasted essay still answers quickly: its first distinct words are enough
 SNIPPET_CHARS = 240
 FRAGMENTS = 2
