@@ -90,7 +90,7 @@ def _type_of(name: str, data: bytes) -> str | None:
         return None
     kind, signatures = TYPES[extension]
     if signatures is None:
-        return kind if b"\x00" not in data[:65536] else None
+        return kind if b"\x00" not in data else None
     if extension == "webp" and data[8:12] != b"WEBP":
         return None
     return kind if data.startswith(signatures) else None
@@ -134,13 +134,13 @@ def store(files: list[Accepted], folder: Path) -> list[str]:
         for accepted in files:
             extension = accepted.name.rsplit(".", 1)[-1].lower()
             stored_as = f"{uuid.uuid4().hex}.{extension}"
+            written.append(stored_as)  # before writing: a failure midway still removes its .part
             partial = folder / (stored_as + ".part")
             with open(partial, "xb") as out:
                 out.write(accepted.data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(partial, folder / stored_as)
-            written.append(stored_as)
         fsync_dir(folder)
     except BaseException:
         discard(written, folder)

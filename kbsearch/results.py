@@ -70,12 +70,7 @@ def search_page(build: LiveBuild, q: str, filters: dict[str, str | None] | None 
                      if n and labels[c]}
               for name, (labels, codes) in ranker.facets_.items()}
     total = len(matched)
-    shown = page * per_page
-    if total > shown:
-        best = matched[np.argpartition(-scores[matched], shown - 1)[:shown]]
-    else:
-        best = matched
-    best = best[np.argsort(-scores[best], kind="stable")][(page - 1) * per_page:shown]
+    best = page_rows(matched, scores, page, per_page)
     prefixes = sorted({part for pair in words for part in pair}, key=len, reverse=True)
     results = []
     for i in best:
@@ -88,6 +83,17 @@ def search_page(build: LiveBuild, q: str, filters: dict[str, str | None] | None 
             score=float(scores[i]), updated=details["updated"]))
     suggestion = spelling.suggest_text(q, build.vocabulary) if build.vocabulary and total < 3 else None
     return SearchPage(results, total, page, (total + per_page - 1) // per_page, facets, suggestion)
+
+
+def page_rows(matched: np.ndarray, scores: np.ndarray, page: int, per_page: int) -> np.ndarray:
+    """The rows of one page of ``matched``, best first; ties in score go by row, so the pages
+    of one query never repeat or skip an article."""
+    shown = page * per_page
+    candidates = matched
+    if len(matched) > shown:  # every row scoring at least the page's last score, ties included
+        cut = -np.partition(-scores[matched], shown - 1)[shown - 1]
+        candidates = matched[scores[matched] >= cut]
+    return candidates[np.lexsort((candidates, -scores[candidates]))][(page - 1) * per_page:shown]
 
 
 def snippet(body: str, prefixes: list[str]) -> str:

@@ -122,9 +122,15 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
 
 def highlight(text: str, words: list[str]) -> str:
     """``text`` as escaped HTML with ``words`` wrapped in ``<mark>``."""
-    escaped = html.escape(text)
     if not words:
-        return escaped
-    pattern = re.compile(r"\b(" + "|".join(re.escape(html.escape(w)) for w in sorted(words, key=len, reverse=True))
-                         + r")\w*", re.IGNORECASE)
-    return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped)
+        return html.escape(text)
+    # matched in the raw text and escaped piece by piece, so a word never matches inside "&amp;"
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")\w*",
+                         re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(html.escape(text[last:m.start()]))
+        out.append(f"<mark>{html.escape(m.group(0))}</mark>")
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+import sqlite_utils.db
 
 from kbsearch import db
 
@@ -98,8 +99,12 @@ def test_all_missing_fields_are_named_at_once(client):
 
 
 def test_if_the_database_fails_the_files_are_removed_too(app, client, monkeypatch):
+    real = sqlite_utils.db.Table.insert_all
+
     def broken(self, *args, **kwargs):
-        raise RuntimeError("disk full")
+        if self.name == "attachments":  # after the case row is written: it must be rolled back
+            raise RuntimeError("disk full")
+        return real(self, *args, **kwargs)
 
     monkeypatch.setattr("sqlite_utils.db.Table.insert_all", broken)
     with pytest.raises(RuntimeError):
@@ -147,3 +152,21 @@ def test_set_status_shows_the_solution_to_the_customer(client, runner):
     assert "Wait 15 minutes." in page and "Solved" in page
     missing = runner.invoke(args=["cases", "set-status", "CS-000404", "open"])
     assert missing.exit_code == 1 and "no case CS-000404" in missing.output
+
+
+def test_a_write_failing_midway_leaves_no_file(tmp_path, monkeypatch):
+    from kbsearch import attachments
+
+    real, calls = attachments.os.fsync, []
+
+    def failing(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(attachments.os, "fsync", failing)
+    files = [attachments.Accepted("a.png", "image/png", PNG), attachments.Accepted("b.png", "image/png", PNG)]
+    with pytest.raises(OSError):
+        attachments.store(files, tmp_path / "files")
+    assert list((tmp_path / "files").iterdir()) == []

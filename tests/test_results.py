@@ -25,3 +25,32 @@ def test_two_separate_passages_when_words_are_far_apart():
     body = "invoice " + "filler " * 200 + "refund " + "filler " * 200
     text = snippet(body, ["invoice", "refund"])
     assert text.count("<mark>") == 2 and " …" in text
+
+
+def test_the_pages_of_a_query_hold_every_result_once(tmp_path):
+    from kbsearch import builds, live
+    from kbsearch.build import build
+    from kbsearch.results import search_page
+
+    (tmp_path / "kb").mkdir()
+    for i in range(50):  # 40 alike, 10 each a little different
+        extra = f" Tray {i} feeds paper{' slowly' * (i % 3)}." if i % 5 == 0 else ""
+        (tmp_path / "kb" / f"a{i:02d}.md").write_text(f"# Printer jams\n\nThe printer jams on page two.{extra}\n")
+    build(tmp_path / "kb", tmp_path / "index")
+    served = live.load(builds.current_build(tmp_path / "index"))
+    pages = [search_page(served, "printer jams", page=p, per_page=10) for p in range(1, 6)]
+    ids = [c.id for p in pages for c in p.results]
+    assert pages[0].total == 50 and len(ids) == 50 and len(set(ids)) == 50
+
+
+def test_page_rows_with_many_equal_scores():
+    import numpy as np
+
+    from kbsearch.results import page_rows
+
+    rng = np.random.default_rng(0)
+    scores = np.array([1.0] * 40 + list(rng.random(10) * 2), dtype=np.float32)
+    rng.shuffle(scores)
+    rows = [r for page in range(1, 6) for r in page_rows(np.arange(50), scores, page, 10)]
+    assert sorted(rows) == list(range(50))
+    assert all(scores[a] > scores[b] or (scores[a] == scores[b] and a < b) for a, b in zip(rows, rows[1:]))

@@ -36,3 +36,10 @@ def test_overlong_words_are_not_searched_for_corrections():
     assert correct("x" * 1000, VOCABULARY) is None
     assert len("configurationxx") > MAX_TWO_EDITS
     assert correct("configurationxx", VOCABULARY) is None  # two edits away, too long to try
+
+
+def test_suggestion_snippets_never_mark_inside_an_escaped_character():
+    from kbsearch.suggest import highlight
+
+    marked = highlight('Use <b> & "quotes" for amplifiers', ["lt", "amp", "quot"])
+    assert marked == 'Use &lt;b&gt; &amp; &quot;<mark>quotes</mark>&quot; for <mark>amplifiers</mark>'

@@ -67,7 +67,10 @@
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       answer = await response.json();
     } catch (err) {
-      if (seq > shownSeq) status.textContent = "Suggestions are unavailable just now; you can still send your case.";
+      if (seq > shownSeq) {
+        shownSeq = seq;  // an older answer arriving later must not stand in for this text
+        status.textContent = "Suggestions are unavailable just now; you can still send your case.";
+      }
       return;
     }
     if (seq <= shownSeq) return;  // a newer answer is already on screen
@@ -102,7 +105,9 @@
     link.target = "_blank";
     link.rel = "noopener";
     link.textContent = suggestion.title;
-    link.addEventListener("click", () => record("clicked", { article_id: suggestion.id, query: subject.value }));
+    const clicked = () => record("clicked", { article_id: suggestion.id, query: subject.value });
+    link.addEventListener("click", clicked);
+    link.addEventListener("auxclick", (event) => { if (event.button === 1) clicked(); });  // middle-click: new tab
 
     const badge = document.createElement("span");
     badge.className = "badge";
