@@ -8,14 +8,13 @@ this module imports scikit-learn and bm25s itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 import numpy as np
 
 from kbsearch.articles import Article
+from kbsearch.evaluate import Engine
 from kbsearch.metrics import K
 
-Engine = Callable[[str, str], list[str]]
 
 
 def _document(article: Article) -> str:

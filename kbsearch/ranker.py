@@ -1,8 +1,9 @@
-"""The TF-IDF suggestion model: fitted once per build, a sparse product per request.
+"""The suggestion model: TF-IDF and BM25F matrices fitted once per build, read per request.
 
-The only module that imports scikit-learn and joblib. Everything that does not depend on
-the request (vocabulary, IDF weights, the article matrix) is computed in ``fit`` and saved
-with the build, so answering a case text is one vectorisation and one sparse product.
+The only serving module that imports scikit-learn and joblib (peers.py imports scikit-learn
+for the plain TF-IDF peer). Everything that does not depend on the request (vocabulary, IDF
+weights, the article matrices, facet codes) is computed in ``fit`` and saved with the build,
+so answering a case text is one analysis and products over its own words' columns.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class TfidfRanker:
         titles = self.vectorizer_.transform(a.title for a in articles)
         summaries = self.vectorizer_.transform(f"{a.summary}\n{' '.join(a.tags)}" for a in articles)
         self.transformer_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(whole)
-        # the whole row also carries title and summary words, as a reader sees them
+        # The whole row also carries title and summary words, as a reader sees them.
         # Column-major (one column per word): a query reads only its own words' columns, so a
         # request costs the articles sharing its words, not the size of the knowledge base.
         self.matrix_ = (self.transformer_.transform(titles) * self.title_weight
@@ -114,13 +115,11 @@ class TfidfRanker:
         self.matrix_.sort_indices()
         self.bm25_.sort_indices()
         self.ids_ = [a.id for a in articles]
-        self.types_ = np.array([a.type for a in articles], dtype=object)
-        self.categories_ = np.array([a.category or "" for a in articles], dtype=object)
-        self.subcategories_ = np.array([a.subcategory or "" for a in articles], dtype=object)
-        # each facet as small integer codes: filters and counts are then array comparisons and bincounts
-        self.facets_ = {name: np.unique(values.astype(str), return_inverse=True) for name, values in
-                        (("type", self.types_), ("category", self.categories_),
-                         ("subcategory", self.subcategories_))}
+        # each facet as sorted labels and a small integer code per article: filters and counts
+        # are then array comparisons and bincounts
+        self.facets_ = {name: np.unique(np.array([value(a) or "" for a in articles], dtype=str), return_inverse=True)
+                        for name, value in (("type", lambda a: a.type), ("category", lambda a: a.category),
+                                            ("subcategory", lambda a: a.subcategory))}
         self.positions_ = {article_id: i for i, article_id in enumerate(self.ids_)}
         self.terms_ = self.vectorizer_.get_feature_names_out()  # sorted: prefix lookups bisect it
         self.idf_ = self.transformer_.idf_.astype(np.float32)
@@ -136,7 +135,7 @@ class TfidfRanker:
         if end - start > 200:  # too short a prefix to mean anything
             return []
         candidates = np.arange(start, end)
-        idf = self.transformer_.idf_[candidates]
+        idf = self.idf_[candidates]
         return [str(self.terms_[i]) for i in candidates[np.argsort(idf, kind="stable")][:limit]]
 
     def query(self, stems: Iterable[str]) -> Query:

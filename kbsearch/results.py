@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kbsearch import highlight as highlighting
 from kbsearch import spelling, suggest, text
 from kbsearch.live import LiveBuild
 
@@ -71,7 +72,7 @@ def search_page(build: LiveBuild, q: str, filters: dict[str, str | None] | None 
               for name, (labels, codes) in ranker.facets_.items()}
     total = len(matched)
     best = page_rows(matched, scores, page, per_page)
-    prefixes = sorted({part for pair in words for part in pair}, key=len, reverse=True)
+    prefixes = sorted({part for pair in words for part in pair}, key=len, reverse=True)  # longest match wins
     results = []
     for i in best:
         article_id = ranker.ids_[i]
@@ -104,7 +105,7 @@ def snippet(body: str, prefixes: list[str]) -> str:
     """
     if not body or not prefixes:
         return ""
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*", re.IGNORECASE)
+    pattern = highlighting.word_pattern(prefixes)
     hits = [(m.start(), m.end(), _prefix_of(m.group(0).lower(), prefixes)) for m in pattern.finditer(body)]
     if not hits:
         return ""
@@ -130,13 +131,8 @@ def snippet(body: str, prefixes: list[str]) -> str:
 def _passage(body: str, start: int, end: int, pattern: re.Pattern) -> str:
     start = _word_boundary(body, start, backwards=True)
     end = _word_boundary(body, min(end, len(body)), backwards=False)
-    piece, out, last = body[start:end], [], 0
-    for m in pattern.finditer(piece):
-        out.append(html.escape(piece[last:m.start()]))
-        out.append(f"<mark>{html.escape(m.group(0))}</mark>")
-        last = m.end()
-    out.append(html.escape(piece[last:]))
-    return ("…" if start > 0 else "") + "".join(out).strip() + ("…" if end < len(body) else "")
+    marked = highlighting.mark(body[start:end], pattern)
+    return ("…" if start > 0 else "") + marked.strip() + ("…" if end < len(body) else "")
 
 
 def _prefix_of(word: str, prefixes: list[str]) -> str:

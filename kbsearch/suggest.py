@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kbsearch import highlight as highlighting
 from kbsearch import spelling, text
 from kbsearch.ranker import TfidfRanker
 
@@ -122,15 +123,4 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
 
 def highlight(text: str, words: list[str]) -> str:
     """``text`` as escaped HTML with ``words`` wrapped in ``<mark>``."""
-    if not words:
-        return html.escape(text)
-    # matched in the raw text and escaped piece by piece, so a word never matches inside "&amp;"
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")\w*",
-                         re.IGNORECASE)
-    out, last = [], 0
-    for m in pattern.finditer(text):
-        out.append(html.escape(text[last:m.start()]))
-        out.append(f"<mark>{html.escape(m.group(0))}</mark>")
-        last = m.end()
-    out.append(html.escape(text[last:]))
-    return "".join(out)
+    return highlighting.mark(text, highlighting.word_pattern(words)) if words else html.escape(text)

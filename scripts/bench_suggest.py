@@ -23,7 +23,6 @@ import argparse
 import dataclasses
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from kbsearch.articles import visible_to
 from kbsearch.build import catalog
 from kbsearch.live import LiveBuild
 from kbsearch.loader import load_folder
+from kbsearch.metrics import percentile
 from kbsearch.ranker import TfidfRanker
 from kbsearch.suggest import suggest
 from kbsearch.taxonomy import load_taxonomy
@@ -44,9 +44,7 @@ from kbsearch.textstore import TextStore
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"p50": statistics.median(ordered), "p95": pick(0.95), "p99": pick(0.99)}
+    return {f"p{q}": percentile(samples, q) for q in (50, 95, 99)}
 
 
 def timed(fn, texts) -> dict[str, float]:
