@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import pickle
 import platform
 import shutil
@@ -25,10 +26,12 @@ from kbsearch.articles import AUDIENCES, Article, Problem, visible_to
 from kbsearch.loader import Entry, Skipped, load_folder, taxonomy_path
 from kbsearch.ranker import TfidfRanker, library_versions
 from kbsearch.taxonomy import TaxonomyError, load_taxonomy
+from kbsearch.workers import Workers
 
-LOADER_VERSION = 1  # bump when parsing changes, so incremental builds re-read every file
+LOADER_VERSION = 2  # bump when parsing or analysis changes, so incremental builds re-read every file
 ENTRIES = "entries.pickle"
 VOCABULARY = "vocabulary.json"  # the visible articles' words, for "did you mean"
+FULL_TEXT = "whoosh"  # one Whoosh index per shard: whoosh/0, whoosh/1, ...
 CATALOG = "catalog.json"  # display fields of the visible articles, read once per build by the server
 
 
@@ -60,13 +63,15 @@ class BuildReport:
 
 def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", incremental: bool = False,
           strict: bool = False, ignore_keys: Iterable[str] = (),
-          progress: Callable[[int], None] | None = None) -> BuildReport:
+          progress: Callable[[int], None] | None = None, workers: int | None = None) -> BuildReport:
     """Validate every article, build an index of the visible ones, and switch to it.
 
     Rejected files are left out and the rest goes live; with ``strict`` nothing is switched
     when any file was rejected. ``incremental`` re-parses only added or changed files (by
     content hash) and reuses every unchanged article as parsed before; the result equals a full build.
 
+    :param workers: processes for parsing and for the full-text index (one per core by
+        default; 1 keeps all the work in this process). Small builds never start any.
     :raise BuildError: nothing to build (no folder, bad taxonomy, no visible article).
     :raise builds.BuildLocked: another reindex is running.
     """
@@ -85,38 +90,60 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
 
     with builds.locked(index_dir):
         previous = _previous(index_dir, fingerprint) if incremental else None
-        loaded = load_folder(articles_dir, taxonomy, ignore, previous, progress)
-        counts = _counts(loaded.articles)
-        report = BuildReport(None, False, len(loaded.entries), 0, loaded.parsed, loaded.problems,
-                             loaded.skipped, 0.0, previous is not None, counts)
-        visible = [a for a in loaded.articles if visible_to(a, audience)]
-        if strict and loaded.problems:
-            report.seconds = time.perf_counter() - started
-            return report
-        if not visible:
-            raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
         build_id = builds.new_build_id()
         partial = builds.start(index_dir, build_id)
         try:
-            # The full-text index is always written whole: Whoosh's merges shift the length
-            # statistics BM25F normalises by, so patching it would not score like a full build.
-            search.write_index(visible, partial / "whoosh", progress=None)
-            TfidfRanker().fit(visible).save(partial / "model.joblib")
-            _write_catalog(partial / CATALOG, visible)
-            textstore.write(partial, (a.text for a in visible))  # rows in the ranker's order
-            spelling.save(spelling.build_vocabulary((a.title, f"{a.summary}\n{a.text}") for a in visible),
-                          partial / VOCABULARY)
-            with open(partial / ENTRIES, "wb") as handle:
-                pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries}, handle, protocol=5)
-            report.indexed = len(visible)
-            builds.write_manifest(partial, _manifest(build_id, articles_dir, audience, report, taxonomy))
-            builds.publish(index_dir, partial)
+            report = _build_into(partial, articles_dir, taxonomy, audience, fingerprint, previous,
+                                 strict, ignore, progress, workers)
+            if report.indexed:
+                builds.write_manifest(partial, _manifest(build_id, articles_dir, audience, report, taxonomy))
+                builds.publish(index_dir, partial)
+                report.build_id, report.switched = build_id, True
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
-        builds.prune(index_dir)
-    report.build_id, report.switched = build_id, True
+        if report.switched:
+            builds.prune(index_dir)
+        else:
+            shutil.rmtree(partial, ignore_errors=True)
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fingerprint: str,
+                previous: dict[str, Entry] | None, strict: bool, ignore: tuple[str, ...],
+                progress: Callable[[int], None] | None, workers: int | None) -> BuildReport:
+    """Load the articles and write every index into ``partial``; ``indexed`` is 0 if nothing should go live."""
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    with Workers(count, partial / FULL_TEXT, audience, taxonomy, ignore) as pool:
+        # A full build of a large folder is parsed, and its full-text shards written, by
+        # worker processes; an incremental build parses only what changed, here.
+        loaded = load_folder(articles_dir, taxonomy, ignore, previous, progress,
+                             pool.parse if previous is None else None)
+        report = BuildReport(None, False, len(loaded.entries), 0, loaded.parsed, loaded.problems,
+                             loaded.skipped, 0.0, previous is not None, _counts(loaded.articles))
+        shown = [(a, w) for a, w in zip(loaded.articles, loaded.words) if visible_to(a, audience)]
+        visible = [a for a, _ in shown]
+        if strict and loaded.problems:
+            return report
+        if not visible:
+            raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
+        if not pool.started:
+            # The full-text index is always written whole: Whoosh's merges shift the length
+            # statistics BM25F normalises by, so patching it would not score like a full build.
+            search.write_index(shown, partial / FULL_TEXT)
+        TfidfRanker().fit(visible, [w for _, w in shown]).save(partial / "model.joblib")
+        _write_catalog(partial / CATALOG, visible)
+        textstore.write(partial, (a.text for a in visible))  # rows in the ranker's order
+        spelling.save(spelling.build_vocabulary(w.spelling() for _, w in shown),
+                      partial / VOCABULARY)
+        with open(partial / ENTRIES, "wb") as handle:
+            pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries}, handle, protocol=5)
+        if pool.started and pool.finish() != len(shown):
+            # the workers' shards hold every visible file, so a duplicate id too: rewrite them
+            shutil.rmtree(partial / FULL_TEXT)
+            search.write_index(shown, partial / FULL_TEXT)
+    report.indexed = len(visible)
     return report
 
 

@@ -115,7 +115,9 @@ def cached_build(articles: Path, cache: Path, audience: str = "customer",
     current = builds.current_build(cache)
     if current is not None and (cache / DIGEST_FILE).exists() and (cache / DIGEST_FILE).read_text() == digest:
         return live.load(current), False
-    report = build(articles, cache, audience=audience, ignore_keys=ignore_keys)
+    # one process, so one full-text segment: Whoosh's coordination bonus depends on how the
+    # index is split, and the Whoosh peer must score the same on every machine
+    report = build(articles, cache, audience=audience, ignore_keys=ignore_keys, workers=1)
     (cache / DIGEST_FILE).write_text(digest)
     return live.load(builds.builds_dir(cache) / report.build_id), True
 
@@ -124,7 +126,7 @@ def visible_articles(served: live.LiveBuild) -> list[Article]:
     """The parsed articles the build serves, in the build's order (for peers to index the same set)."""
     with open(served.path / ENTRIES, "rb") as handle:
         entries = pickle.load(handle)["entries"]
-    by_id = {a.id: a for _, a in entries.values() if isinstance(a, Article)}
+    by_id = {a.id: a for _, a, _ in entries.values() if isinstance(a, Article)}
     return [by_id[i] for i in served.ranker.ids_]
 
 
@@ -138,7 +140,7 @@ def kbsearch_engine(served: live.LiveBuild, limit: int = metrics.K, min_score: f
 
 
 def whoosh_engine(served: live.LiveBuild, limit: int = metrics.K) -> Engine:
-    """The search page's ranking (Whoosh BM25F) over the same build, subject and description as one text."""
+    """The project's own Whoosh search (BM25F fields) over the same build, subject and description as one text."""
     def answer(subject: str, description: str) -> list[str]:
         return [i for i, _ in search.rank(served.index, f"{subject} {description}", limit)]
     return answer

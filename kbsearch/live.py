@@ -30,7 +30,7 @@ class LiveBuild:
     id: str
     path: Path
     manifest: dict[str, Any]
-    index: Any  # whoosh FileIndex: stateless, shared; searchers are opened per call
+    index: search.FullText  # stateless, shared; searchers are opened per call
     ranker: TfidfRanker
     details: dict[str, dict[str, Any]]  # id -> title, type, category, subcategory, summary, updated
     vocabulary: dict[str, int]  # word -> number of articles using it, for "did you mean"

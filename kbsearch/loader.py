@@ -1,20 +1,27 @@
-"""Read a whole articles folder: which files are articles, parse each, reject duplicates.
+"""Read a whole articles folder: which files are articles, parse and analyse each, reject duplicates.
 
 The reindex keeps each file's outcome keyed by content hash, so an incremental build parses
 only the files that were added or changed and still ends with exactly what a full load gives.
+Parsing and analysing is most of a full reindex's work; the reindex may hand it to worker
+processes (``kbsearch.workers``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbsearch.articles import Article, ArticleError, Problem, content_hash, parse_article
 from kbsearch.taxonomy import TAXONOMY_FILE, Taxonomy
+from kbsearch.words import ArticleWords, analyse
 
-# relpath -> (sha256 of the bytes, the parsed article or the problems found in it)
-Entry = tuple[str, Article | tuple[Problem, ...]]
+# relpath -> (sha256 of the bytes, the parsed article or the problems found in it, its words)
+Entry = tuple[str, Article | tuple[Problem, ...], ArticleWords | None]
+
+CHUNK = 64  # files parsed between two progress reports
+Parser = Callable[[list[tuple[str, bytes]]], Iterable[list[tuple[str, Entry]]]]
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class Loaded:
     skipped: list[Skipped]
     entries: dict[str, Entry] = field(default_factory=dict)
     parsed: int = 0  # files actually parsed (the rest came unchanged from a previous build)
+    words: list[ArticleWords] = field(default_factory=list)  # of each article, in the same order
 
     @property
     def rejected_files(self) -> list[str]:
@@ -56,31 +64,46 @@ def scan(root: Path) -> tuple[list[str], list[Skipped]]:
 
 def load_folder(root: Path, taxonomy: Taxonomy | None, ignore_keys: Iterable[str] = (),
                 previous: Mapping[str, Entry] | None = None,
-                progress: Callable[[int], None] | None = None) -> Loaded:
-    """Load every article under ``root``; reuse ``previous`` entries whose hash is unchanged."""
+                progress: Callable[[int], None] | None = None, parse: Parser | None = None) -> Loaded:
+    """Load every article under ``root``; reuse ``previous`` entries whose hash is unchanged.
+
+    :param parse: parses the files to parse, chunk by chunk in order; by default
+        ``parse_files`` with this taxonomy, here. A reindex passes its worker processes'.
+    """
     root = Path(root)
     files, skipped = scan(root)
     ignore = tuple(ignore_keys)
-    entries: dict[str, Entry] = {}
-    parsed = 0
+    entries: dict[str, Entry | None] = {}
+    changed: list[tuple[str, bytes]] = []
     for rel in files:
         data = (root / rel).read_bytes()
-        digest = content_hash(data)
         old = (previous or {}).get(rel)
-        if old is not None and old[0] == digest:
+        if old is not None and old[0] == content_hash(data):
             entries[rel] = old
+            if progress:
+                progress(1)
         else:
-            parsed += 1
-            try:
-                entries[rel] = (digest, parse_article(rel, data, taxonomy, ignore))
-            except ArticleError as exc:
-                entries[rel] = (digest, tuple(exc.problems))
+            entries[rel] = None  # keeps the folder's order; filled in below
+            changed.append((rel, data))
+    if parse is None:
+        parse = functools.partial(parse_files, taxonomy=taxonomy, ignore=ignore)
+    for chunk in parse(changed):
+        for rel, entry in chunk:
+            entries[rel] = entry
         if progress:
-            progress(1)
+            progress(len(chunk))
+    return _gather(entries, skipped, parsed=len(changed))
+
+
+def _gather(entries: dict[str, Entry | None], skipped: list[Skipped], parsed: int) -> Loaded:
+    """Articles in folder order; of two files with one id, the first keeps it."""
     articles: list[Article] = []
+    words: list[ArticleWords] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    for rel, (_, outcome) in entries.items():
+    for rel, entry in entries.items():
+        assert entry is not None, rel
+        _, outcome, analysis = entry
         if isinstance(outcome, tuple):
             problems.extend(outcome)
         elif outcome.id in seen:
@@ -89,7 +112,29 @@ def load_folder(root: Path, taxonomy: Taxonomy | None, ignore_keys: Iterable[str
         else:
             seen[outcome.id] = rel
             articles.append(outcome)
-    return Loaded(articles, problems, skipped, entries, parsed)
+            words.append(analysis)
+    return Loaded(articles, problems, skipped, entries, parsed, words)  # type: ignore[arg-type]
+
+
+def parse_files(files: list[tuple[str, bytes]], taxonomy: Taxonomy | None,
+                ignore: tuple[str, ...]) -> Iterator[list[tuple[str, Entry]]]:
+    """Parse ``files`` here, in chunks, in order (``kbsearch.workers`` does it in parallel)."""
+    for i in range(0, len(files), CHUNK):
+        yield parse_chunk(files[i:i + CHUNK], taxonomy, ignore)
+
+
+def parse_chunk(files: list[tuple[str, bytes]], taxonomy: Taxonomy | None,
+                ignore: tuple[str, ...]) -> list[tuple[str, Entry]]:
+    return [(rel, _parse_one(rel, data, taxonomy, ignore)) for rel, data in files]
+
+
+def _parse_one(rel: str, data: bytes, taxonomy: Taxonomy | None, ignore: tuple[str, ...]) -> Entry:
+    digest = content_hash(data)
+    try:
+        article = parse_article(rel, data, taxonomy, ignore)
+    except ArticleError as exc:
+        return digest, tuple(exc.problems), None
+    return digest, article, analyse(article)
 
 
 def taxonomy_path(root: Path) -> Path:

@@ -35,8 +35,12 @@ _TAG = re.compile(
 _LIST_MARK = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.MULTILINE)
 _QUOTE_MARK = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
 _TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$", re.MULTILINE)
-_EMPHASIS = re.compile(r"(\*{1,3}|_{2,3}|`+|~~|(?<![\w_])_(?=\S)|(?<=\S)_(?![\w_]))")
-_SPACES = re.compile(r"[ \t\u00a0\u200b\u200e\u200f\ufeff]+")
+# The lookahead names the characters a match can start with: without it the engine tries every
+# alternative at every position of every article (a third of parsing time on ms-support).
+_EMPHASIS = re.compile(r"(?=[*_`~])(\*{1,3}|_{2,3}|`+|~~|(?<![\w_])_(?=\S)|(?<=\S)_(?![\w_]))")
+# Runs of blanks become one space; a lone space, by far the most common run, is not replaced.
+_SPACES = re.compile(r"[\t\u00a0\u200b\u200e\u200f\ufeff][ \t\u00a0\u200b\u200e\u200f\ufeff]*"
+                     r"| [ \t\u00a0\u200b\u200e\u200f\ufeff]+")
 
 
 def clean_markdown(markdown: str) -> str:

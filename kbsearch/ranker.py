@@ -19,12 +19,12 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 
-from kbsearch import text
 from kbsearch.articles import Article
+from kbsearch.words import ArticleWords, Counts
 
-MODEL_FORMAT = 5  # 2: a BM25F matrix; 3: column-major; 4: types_; 5: facets_
+MODEL_FORMAT = 6  # 2: a BM25F matrix; 3: column-major; 4: types_; 5: facets_; 6: vocabulary_
 
 
 class ModelMismatch(Exception):
@@ -91,18 +91,26 @@ class TfidfRanker:
         self.k1 = k1
         self.b = b
 
-    def fit(self, articles: Sequence[Article]) -> TfidfRanker:
+    def fit(self, articles: Sequence[Article], words: Sequence[ArticleWords]) -> TfidfRanker:
         """Learn the vocabulary and IDF weights from ``articles`` and vectorise them.
 
-        Each text is analysed once: its word counts feed both the TF-IDF rows and BM25F.
+        ``words`` holds each article's analysis (``kbsearch.words``), made once by the loader:
+        its counts feed both the TF-IDF rows and BM25F.
         """
         if not articles:
             raise ValueError("cannot fit a ranker on no articles")
-        self.vectorizer_ = CountVectorizer(analyzer=text.analyze, dtype=np.float32)
-        whole = self.vectorizer_.fit_transform(f"{a.title}\n{a.summary}\n{' '.join(a.tags)}\n{a.text}"
-                                               for a in articles)
-        titles = self.vectorizer_.transform(a.title for a in articles)
-        summaries = self.vectorizer_.transform(f"{a.summary}\n{' '.join(a.tags)}" for a in articles)
+        if len(words) != len(articles):
+            raise ValueError(f"{len(articles)} articles but {len(words)} analyses")
+        fields = {name: [getattr(w, name) for w in words] for name in ("title", "summary", "tags", "body")}
+        terms: set[str] = set()
+        for rows in fields.values():
+            for row in rows:
+                terms.update(row.stems())
+        self.terms_ = np.array(sorted(terms), dtype=str)  # sorted: prefix lookups bisect it
+        self.vocabulary_ = {term: j for j, term in enumerate(self.terms_.tolist())}
+        titles = self._counts(fields["title"])
+        summaries = self._counts(fields["summary"]) + self._counts(fields["tags"])
+        whole = titles + summaries + self._counts(fields["body"])
         self.transformer_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(whole)
         # The whole row also carries title and summary words, as a reader sees them.
         # Column-major (one column per word): a query reads only its own words' columns, so a
@@ -121,9 +129,20 @@ class TfidfRanker:
                         for name, value in (("type", lambda a: a.type), ("category", lambda a: a.category),
                                             ("subcategory", lambda a: a.subcategory))}
         self.positions_ = {article_id: i for i, article_id in enumerate(self.ids_)}
-        self.terms_ = self.vectorizer_.get_feature_names_out()  # sorted: prefix lookups bisect it
         self.idf_ = self.transformer_.idf_.astype(np.float32)
         return self
+
+    def _counts(self, rows: Sequence[Counts]) -> sp.csr_matrix:
+        """One field's word counts as a sparse matrix: a row per article, a column per term."""
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(row) for row in rows])
+        column = self.vocabulary_.__getitem__
+        indices = np.fromiter((column(term) for row in rows for term in row.stems()), dtype=np.int32,
+                              count=indptr[-1])
+        data = np.frombuffer(b"".join(row.counts for row in rows), dtype=np.uint32).astype(np.float32)
+        counts = sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.vocabulary_)))
+        counts.sort_indices()
+        return counts
 
     def complete(self, prefix: str, limit: int = 5) -> list[str]:
         """Vocabulary words starting with ``prefix``, the most widely used first.
@@ -140,7 +159,7 @@ class TfidfRanker:
 
     def query(self, stems: Iterable[str]) -> Query:
         """A text's known words as vocabulary columns with their counts."""
-        counts = Counter(j for j in map(self.vectorizer_.vocabulary_.get, stems) if j is not None)
+        counts = Counter(j for j in map(self.vocabulary_.get, stems) if j is not None)
         columns = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
         return Query(columns, np.array([counts[j] for j in columns], dtype=np.float32))
 

@@ -7,29 +7,49 @@ Whoosh objects, because hits are only readable while their searcher is open.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from whoosh import index, query
-from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.reading import MultiReader
+from whoosh.searching import Searcher
+from whoosh.system import pack_uint
 
 from kbsearch.articles import Article
-from kbsearch.text import STOP_WORDS
+from kbsearch.text import ANALYZER
+from kbsearch.words import ArticleWords, Counts
 
 # Titles say what an article solves, summaries and tags say it in other words, and the
 # body says everything else: weight them in that order (BM25F field boosts).
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 
 
+class CountedText(TEXT):
+    """A text field that is given the stem counts ``kbsearch.words`` made rather than the text.
+
+    Whoosh would otherwise analyse every text a second time, the same way (``text.ANALYZER``,
+    which still parses queries). Counts carry no positions, so there are no phrase queries:
+    nothing asks for them, and BM25F scores need only frequencies and lengths.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(phrase=False, analyzer=ANALYZER, **kwargs)
+
+    def index(self, value, **kwargs):
+        if isinstance(value, Counts):  # what Whoosh's Frequency format makes of the text
+            boost = self.format.field_boost
+            return [(term.encode("utf-8"), n, n * boost, pack_uint(n)) for term, n in value.items()]
+        return super().index(value, **kwargs)
+
+
 def make_schema() -> Schema:
-    analyzer = StemmingAnalyzer(stoplist=STOP_WORDS)  # the same words as the suggestions model
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["title"]),
-        summary=TEXT(stored=True, analyzer=analyzer, field_boost=FIELD_BOOSTS["summary"]),
+        title=CountedText(stored=True, field_boost=FIELD_BOOSTS["title"]),
+        summary=CountedText(stored=True, field_boost=FIELD_BOOSTS["summary"]),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=FIELD_BOOSTS["tags"]),
-        body=TEXT(analyzer=analyzer),  # plain text for snippets is in the build's texts.bin
+        body=CountedText(),  # plain text for snippets is in the build's texts.bin
         type=ID(stored=True),
         category=ID(stored=True),
         subcategory=ID(stored=True),
@@ -38,13 +58,15 @@ def make_schema() -> Schema:
     )
 
 
-def _document(article: Article) -> dict:
+def _document(article: Article, words: ArticleWords) -> dict:
     return {
         "id": article.id,
-        "title": article.title,
-        "summary": article.summary,
+        "title": words.title,
+        "_stored_title": article.title,
+        "summary": words.summary,
+        "_stored_summary": article.summary,
         "tags": ",".join(article.tags),
-        "body": article.text,
+        "body": words.body,
         "type": article.type,
         "category": article.category or "",
         "subcategory": article.subcategory or "",
@@ -53,34 +75,71 @@ def _document(article: Article) -> dict:
     }
 
 
-def write_index(articles: Iterable[Article], directory: Path,
-                progress: Callable[[int], None] | None = None) -> int:
-    """Write a complete index of ``articles`` into an empty ``directory``; return the count.
+class ShardWriter:
+    """Adds articles one by one to a new index in ``directory``; ``commit`` makes it readable.
 
-    Only ever called on a fresh build directory: rebuilding a live index in place would show
+    Only ever used on a fresh build directory: rebuilding a live index in place would show
     readers an empty index until the commit (see STYLE.md).
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    ix = index.create_in(str(directory), make_schema())
-    count = 0
-    with ix.writer(limitmb=256) as writer:
-        for article in articles:
-            writer.add_document(**_document(article))
-            count += 1
-            if progress:
-                progress(1)
-    return count
+
+    def __init__(self, directory: Path):
+        directory.mkdir(parents=True)
+        self._writer = index.create_in(str(directory), make_schema()).writer(limitmb=256)
+        self.count = 0
+
+    def add(self, article: Article, words: ArticleWords) -> None:
+        self._writer.add_document(**_document(article, words))
+        self.count += 1
+
+    def commit(self) -> int:
+        """Write the index out; return how many articles it holds."""
+        self._writer.commit()
+        return self.count
 
 
-def open_index(directory: Path) -> index.Index:
-    """Open a build's index.
+def write_shard(articles: Iterable[tuple[Article, ArticleWords]], directory: Path) -> int:
+    """Write a complete index of ``articles`` (with their words) into a new ``directory``; return the count."""
+    writer = ShardWriter(directory)
+    for article, words in articles:
+        writer.add(article, words)
+    return writer.commit()
+
+
+def write_index(articles: Iterable[tuple[Article, ArticleWords]], directory: Path) -> int:
+    """An index of one shard, written here (the reindex writes several shards at once)."""
+    return write_shard(articles, directory / "0")
+
+
+class FullText:
+    """A build's full-text index: one Whoosh index per shard, searched as one.
+
+    Shards are written side by side by a reindex's worker processes, in article order; read
+    together they are what Whoosh makes of one index with a segment per shard: the same
+    document numbers, statistics and scores.
+    """
+
+    def __init__(self, shards: list[index.Index]):
+        self.shards = shards
+        self.schema = shards[0].schema
+
+    def searcher(self) -> Searcher:
+        if len(self.shards) == 1:
+            return self.shards[0].searcher()
+        return Searcher(MultiReader([shard.reader() for shard in self.shards]))
+
+
+def open_index(directory: Path) -> FullText:
+    """Open a build's full-text index.
 
     :raise whoosh.index.EmptyIndexError: no index in ``directory`` (the caller reports it).
     """
-    return index.open_dir(str(directory))
+    shards = sorted((p for p in Path(directory).glob("[0-9]*") if p.name.isdigit()), key=lambda p: int(p.name))
+    if not shards:
+        raise index.EmptyIndexError(f"no full-text index in {directory}")
+    return FullText([index.open_dir(str(shard)) for shard in shards])
 
 
-def get_document(ix: index.Index, article_id: str) -> dict | None:
+def get_document(ix: FullText, article_id: str) -> dict | None:
     """The stored fields of one article, or None when the build does not hold it."""
     with ix.searcher() as searcher:
         fields = searcher.document(id=article_id)
@@ -91,7 +150,7 @@ MAX_TERMS = 32  # a pasted essay still answers quickly: its first distinct words
 _WORD = re.compile(r"\w+")
 
 
-def build_query(ix: index.Index, text: str) -> query.Query | None:
+def build_query(ix: FullText, text: str) -> query.Query | None:
     """An OR over the words of ``text`` in every field, rewarding documents that match more.
 
     Built from analysed words, not parsed: no input can be a syntax error, and operators or
@@ -109,11 +168,12 @@ def build_query(ix: index.Index, text: str) -> query.Query | None:
     return query.Or(clauses, scale=0.9)
 
 
-def rank(ix: index.Index, text: str, limit: int = 10) -> list[tuple[str, float]]:
+def rank(ix: FullText, text: str, limit: int = 10) -> list[tuple[str, float]]:
     """Whoosh's own BM25F ranking of ``text``: (id, score) pairs, best first.
 
     Not on the serving path (pages and suggestions rank on the model's matrices); kept as a
-    peer for ``kbsearch evaluate --peers``.
+    peer for ``kbsearch evaluate --peers``. Whoosh's coordination bonus counts the words each
+    segment holds, so scores move a little with how the index is split into shards and segments.
     """
     q = build_query(ix, text)
     if q is None:

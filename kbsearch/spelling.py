@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -19,18 +19,23 @@ MAX_WORD = 24
 MAX_TWO_EDITS = 8
 
 
-def build_vocabulary(articles: Iterable[tuple[str, str]], min_count: int = 2) -> dict[str, int]:
-    """Words (lower-case, letters only) and the number of articles using them.
+def article_words(title: str, text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The words of one article (lower-case, letters only): those of its text, and of its title."""
+    title_words = frozenset(_WORD.findall(title.lower()))
+    return title_words | frozenset(_WORD.findall(text.lower())), title_words
 
-    :param articles: (title, text) pairs. A word found in fewer than ``min_count`` articles
-        is left out, as it is mostly a typo itself, unless a title uses it.
+
+def build_vocabulary(articles: Iterable[tuple[Collection[str], Collection[str]]], min_count: int = 2) -> dict[str, int]:
+    """Words and the number of articles using them.
+
+    :param articles: ``article_words`` of each article (distinct words). A word found in fewer than
+        ``min_count`` articles is left out, as it is mostly a typo itself, unless a title uses it.
     """
     counts: Counter[str] = Counter()
     titled: set[str] = set()
-    for title, text in articles:
-        title_words = set(_WORD.findall(title.lower()))
-        titled |= title_words
-        counts.update(title_words | set(_WORD.findall(text.lower())))
+    for words, title_words in articles:
+        titled.update(title_words)
+        counts.update(words)
     return {w: n for w, n in counts.items() if n >= min_count or w in titled}
 
 

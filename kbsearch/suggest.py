@@ -115,7 +115,7 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
     for row, i in enumerate(found):
         has = set(columns[present.indices[present.indptr[row]:present.indptr[row + 1]]].tolist())
         matched = {name: sorted({original for stem, original in words
-                                 if ranker.vectorizer_.vocabulary_.get(stem) in has})
+                                 if ranker.vocabulary_.get(stem) in has})
                    for name, words in (("subject", subject_words), ("description", description_words))}
         out.append(Suggestion(ranker.ids_[i], float(scores[i]), matched))
     return out

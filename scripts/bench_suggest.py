@@ -85,18 +85,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     loaded = load_folder(args.articles_dir, load_taxonomy(args.articles_dir), args.ignore_key)
-    base = [a for a in loaded.articles if visible_to(a, "customer")]
-    articles = [dataclasses.replace(a, id=f"{a.id}--r{k}") if k else a
-                for k in range(args.replicate) for a in base]
+    shown = [(a, w) for a, w in zip(loaded.articles, loaded.words) if visible_to(a, "customer")]
+    base = [a for a, _ in shown]
+    pairs = [(dataclasses.replace(a, id=f"{a.id}--r{k}") if k else a, w)
+             for k in range(args.replicate) for a, w in shown]
+    articles = [a for a, _ in pairs]
     print(f"{len(articles)} articles ({len(base)} x {args.replicate}) from {args.articles_dir}")
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        ranker = TfidfRanker().fit(articles)
+        ranker = TfidfRanker().fit(articles, [w for _, w in pairs])
         # the served path corrects typos against the build's vocabulary: time it too
-        vocabulary = spelling.build_vocabulary((a.title, f"{a.summary}\n{a.text}") for a in articles)
+        vocabulary = spelling.build_vocabulary(w.spelling() for _, w in pairs)
         fit_s = time.perf_counter() - start
         start = time.perf_counter()
-        search.write_index(articles, Path(tmp) / "whoosh")
+        search.write_index(pairs, Path(tmp) / "whoosh")
         index_s = time.perf_counter() - start
         print(f"build: TF-IDF fit + vocabulary {fit_s:.1f} s, Whoosh index {index_s:.1f} s")
         ix = search.open_index(Path(tmp) / "whoosh")

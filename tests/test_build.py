@@ -6,13 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from conftest import write
 
-from kbsearch import builds, live, search, suggest
+from kbsearch import builds, live, search, suggest, workers
 from kbsearch import results as result_pages
 from kbsearch.build import BuildError, build
 from kbsearch.builds import BuildLocked
@@ -63,7 +64,7 @@ def test_a_build_failing_midway_leaves_the_old_build_served(kb, index_dir, monke
     first = build(kb, index_dir)
     write(kb, "new-article.md", "# New article\n\nText\n")
 
-    def crash(self, articles):
+    def crash(self, *args):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(TfidfRanker, "fit", crash)
@@ -76,7 +77,7 @@ def test_a_build_failing_midway_leaves_the_old_build_served(kb, index_dir, monke
 
 def test_a_reindex_killed_with_sigkill_leaves_the_old_build_served(kb, index_dir):
     first = build(kb, index_dir)
-    for n in range(1500):  # enough work that the kill lands mid-build
+    for n in range(3000):  # enough work that the kill lands mid-build
         write(kb, f"bulk/article-{n}.md", f"# Bulk article {n}\n\n" + "word%d filler text " % n * 40)
     env = {**os.environ, "KBSEARCH_ARTICLES_DIR": str(kb), "KBSEARCH_INDEX_DIR": str(index_dir)}
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "reindex.py")], env=env,
@@ -85,7 +86,8 @@ def test_a_reindex_killed_with_sigkill_leaves_the_old_build_served(kb, index_dir
     while not any(p.name.endswith(builds.PARTIAL) for p in builds.builds_dir(index_dir).iterdir()):
         assert time.monotonic() < deadline and proc.poll() is None, "the build never started"
         time.sleep(0.01)
-    time.sleep(0.3)
+    time.sleep(0.1)
+    assert proc.poll() is None, "the build finished before the kill: give it more work"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert builds.current_build_id(index_dir) == first.build_id
@@ -93,6 +95,42 @@ def test_a_reindex_killed_with_sigkill_leaves_the_old_build_served(kb, index_dir
     report = build(kb, index_dir)  # the next build clears the abandoned partial one
     assert report.switched and "bulk--article-1" in served_ids(index_dir)
     assert not any(p.name.endswith(builds.PARTIAL) for p in builds.builds_dir(index_dir).iterdir())
+
+
+def test_a_reindex_killed_while_parsing_leaves_no_worker_process_behind(kb, index_dir):
+    for n in range(3000):  # enough files to parse in worker processes
+        write(kb, f"bulk/article-{n}.md", f"# Bulk article {n}\n\n" + "word%d filler text " % n * 40)
+    marker = f"KBSEARCH_TEST_RUN={os.getpid()}-{time.monotonic_ns()}"  # inherited by every child process
+    name, value = marker.split("=")
+    env = {**os.environ, "KBSEARCH_ARTICLES_DIR": str(kb), "KBSEARCH_INDEX_DIR": str(index_dir), name: value}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "reindex.py")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len([p for p in processes_with(marker) if p != proc.pid]) < 2:  # the fork server and a worker
+        assert time.monotonic() < deadline and proc.poll() is None, "no worker process was started"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = {p: Path(f"/proc/{p}/cmdline").read_bytes()[:120] for p in processes_with(marker)}
+    assert not left, f"processes outlived the reindex: {left}"
+    assert builds.current_build_id(index_dir) is None
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live processes whose environment holds ``marker`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                state = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("State:"))
+                if "zombie" not in state:
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def test_only_one_reindex_runs_at_a_time(kb, index_dir):
@@ -129,16 +167,30 @@ def test_old_builds_are_pruned_keeping_the_previous_one(kb, index_dir):
 
 
 def answers(index_dir: Path, queries: list[str]) -> list:
-    """What a reader gets: search pages (scores, snippets, facets), suggestions, Whoosh's ranking."""
+    """What a reader gets: search pages (scores, snippets, facets) and suggestions."""
     served = live.load(builds.current_build(index_dir))
     out = []
     for q in queries:
         page = result_pages.search_page(served, q, per_page=20)
         hits = [(c.id, round(c.score, 6), c.title, c.snippet) for c in page.results]
         found = suggest.suggest(served.ranker, q, "", limit=20, vocabulary=served.vocabulary)
-        out.append((hits, page.total, page.facets, [(s.id, round(s.score, 6)) for s in found],
-                    [(i, round(s, 6)) for i, s in search.rank(served.index, q, 20)]))
+        out.append((hits, page.total, page.facets, [(s.id, round(s.score, 6)) for s in found]))
     return out
+
+
+def full_text(index_dir: Path, words: list[str]) -> tuple:
+    """What the full-text index holds: each article's stored fields, and BM25F's statistics.
+
+    Not its ranking: Whoosh's coordination bonus counts the words each segment holds, so
+    its scores move with how the index is split into segments, and nothing served uses them.
+    """
+    ix = search.open_index(builds.current_build(index_dir) / "whoosh")
+    with ix.searcher() as s:
+        stored = sorted((f["id"], sorted(f.items())) for f in s.all_stored_fields())
+        fields = ("title", "summary", "tags", "body")
+        stats = (s.doc_count(), [s.field_length(f) for f in fields],
+                 [[s.doc_frequency(f, w) for f in fields] for w in words])
+    return stored, stats
 
 
 def test_incremental_gives_exactly_what_a_full_build_gives(kb, index_dir, tmp_path):
@@ -155,6 +207,56 @@ def test_incremental_gives_exactly_what_a_full_build_gives(kb, index_dir, tmp_pa
     build(kb, full_dir)
     assert served_ids(index_dir) == served_ids(full_dir)
     assert answers(index_dir, queries) == answers(full_dir, queries)
+    words = ["lock", "account", "invoic", "topic", "brand", "five", "reus"]
+    assert full_text(index_dir, words) == full_text(full_dir, words)
+
+
+def test_worker_processes_build_exactly_what_one_process_builds(kb, tmp_path, monkeypatch):
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)  # the test KB is far below the real threshold
+    queries = ["locked account password", "invoice pdf", "sso identity provider", "reset"]
+    alone, shared_out = tmp_path / "alone", tmp_path / "workers"
+    build(kb, alone, workers=1)
+    build(kb, shared_out, workers=2)
+    assert sorted(p.name for p in (builds.current_build(shared_out) / "whoosh").iterdir()) == ["0", "1"]
+    assert answers(alone, queries) == answers(shared_out, queries)
+    words = ["lock", "account", "invoic", "sso", "password"]
+    assert full_text(alone, words) == full_text(shared_out, words)
+
+
+def test_a_reindex_beside_other_threads_starts_its_workers_from_a_fork_server(kb, tmp_path, monkeypatch):
+    """A server process runs threads, and forking it is unsafe: the workers come from a fork server."""
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    started = []
+    monkeypatch.setattr(workers.multiprocessing, "get_context",
+                        lambda method, real=workers.multiprocessing.get_context: started.append(method) or real(method))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        build(kb, tmp_path / "threaded", workers=2)
+    finally:
+        stop.set()
+        other.join()
+    build(kb, tmp_path / "alone", workers=1)
+    assert started == ["forkserver"]
+    queries = ["locked account password", "invoice pdf"]
+    assert answers(tmp_path / "threaded", queries) == answers(tmp_path / "alone", queries)
+    assert full_text(tmp_path / "threaded", ["lock"]) == full_text(tmp_path / "alone", ["lock"])
+
+
+def test_a_worker_that_fails_fails_the_build_and_switches_nothing(kb, index_dir, monkeypatch):
+    first = build(kb, index_dir)
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    write(kb, "new-article.md", "# New article\n\nText\n")
+
+    def broken_shard(directory):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(workers.search, "ShardWriter", broken_shard)  # inherited by the forked workers
+    with pytest.raises(workers.WorkerFailed, match="no space left on device"):
+        build(kb, index_dir, workers=2)
+    assert builds.current_build_id(index_dir) == first.build_id
+    assert [p.name for p in builds.builds_dir(index_dir).iterdir()] == [first.build_id]
 
 
 def test_incremental_falls_back_to_full_when_the_taxonomy_changes(kb, index_dir):

@@ -32,19 +32,49 @@ def test_a_repeated_word_saturates():
 
 
 def test_query_weights_equal_scikit_learns_transform():
+    from sklearn.feature_extraction.text import CountVectorizer
+
     from kbsearch import text
     from kbsearch.articles import Article
     from kbsearch.ranker import TfidfRanker
+    from kbsearch.words import analyse
 
     def article(i: str, title: str, body: str) -> Article:
         return Article(id=i, title=title, type="knowledge", status="published", audience="public", language="en",
                        category=None, subcategory=None, tags=(), summary="", updated=None, body=body, text=body,
                        path=f"{i}.md", extra={}, id_line=1)
 
-    ranker = TfidfRanker().fit([article("a", "Locked account", "Too many wrong passwords lock the account."),
-                                article("b", "Download invoices", "Invoices are under Billing.")])
+    articles = [article("a", "Locked account", "Too many wrong passwords lock the account."),
+                article("b", "Download invoices", "Invoices are under Billing.")]
+    ranker = TfidfRanker().fit(articles, [analyse(a) for a in articles])
     words = "my account is locked locked after wrong passwords"
     query = ranker.query(text.analyze(words))
-    expected = ranker.transformer_.transform(ranker.vectorizer_.transform([words])).toarray().ravel()
+    counts = CountVectorizer(analyzer=text.analyze, vocabulary=ranker.vocabulary_).transform([words])
+    expected = ranker.transformer_.transform(counts).toarray().ravel()
     assert np.allclose(ranker.tfidf(query), expected[query.columns], atol=1e-6)
     assert np.count_nonzero(expected) == len(query.columns)
+
+
+def test_the_matrices_count_each_field_as_scikit_learn_would():
+    """Counts made from the loader's analysis equal CountVectorizer's on the same texts."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from kbsearch import text
+    from kbsearch.loader import load_folder
+    from kbsearch.ranker import TfidfRanker
+    from kbsearch.taxonomy import load_taxonomy
+    from conftest import DATA
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    loaded = load_folder(DATA, load_taxonomy(DATA))
+    ranker = TfidfRanker().fit(loaded.articles, loaded.words)
+    vectorizer = CountVectorizer(analyzer=text.analyze, dtype=np.float32)
+    whole = vectorizer.fit_transform(f"{a.title}\n{a.summary}\n{' '.join(a.tags)}\n{a.text}" for a in loaded.articles)
+    assert list(vectorizer.get_feature_names_out()) == list(ranker.terms_)
+    assert np.allclose(ranker.idf_, TfidfTransformer().fit(whole).idf_)
+    tfidf = ranker.transformer_.transform(whole)
+    titles = ranker.transformer_.transform(vectorizer.transform(a.title for a in loaded.articles))
+    summaries = ranker.transformer_.transform(vectorizer.transform(f"{a.summary}\n{' '.join(a.tags)}"
+                                                                   for a in loaded.articles))
+    expected = (titles * ranker.title_weight + summaries * ranker.summary_weight + tfidf * ranker.body_weight)
+    assert abs(expected - ranker.matrix_).max() < 1e-6
