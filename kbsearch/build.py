@@ -25,6 +25,7 @@ from kbsearch import builds, search, spelling, textstore
 from kbsearch.articles import AUDIENCES, Article, Problem, visible_to
 from kbsearch.loader import Entry, Skipped, load_folder, taxonomy_path
 from kbsearch.ranker import TfidfRanker, library_versions
+from kbsearch.words import ArticleWords
 from kbsearch.taxonomy import TaxonomyError, load_taxonomy
 from kbsearch.workers import Workers
 
@@ -111,14 +112,14 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
 
 
 def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fingerprint: str,
-                previous: dict[str, Entry] | None, strict: bool, ignore: tuple[str, ...],
+                previous: Previous | None, strict: bool, ignore: tuple[str, ...],
                 progress: Callable[[int], None] | None, workers: int | None) -> BuildReport:
     """Load the articles and write every index into ``partial``; ``indexed`` is 0 if nothing should go live."""
     count = workers if workers is not None else (os.cpu_count() or 1)
     with Workers(count, partial / FULL_TEXT, audience, taxonomy, ignore) as pool:
         # A full build of a large folder is parsed, and its full-text shards written, by
         # worker processes; an incremental build parses only what changed, here.
-        loaded = load_folder(articles_dir, taxonomy, ignore, previous, progress,
+        loaded = load_folder(articles_dir, taxonomy, ignore, previous.entries if previous else None, progress,
                              pool.parse if previous is None else None)
         report = BuildReport(None, False, len(loaded.entries), 0, loaded.parsed, loaded.problems,
                              loaded.skipped, 0.0, previous is not None, _counts(loaded.articles))
@@ -128,23 +129,36 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
             return report
         if not visible:
             raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
-        if not pool.started:
-            # The full-text index is always written whole: Whoosh's merges shift the length
-            # statistics BM25F normalises by, so patching it would not score like a full build.
+        served = {a.id: loaded.entries[a.path][0] for a in visible}
+        if not pool.started and not _patched(partial / FULL_TEXT, previous, served, shown):
             search.write_index(shown, partial / FULL_TEXT)
-        TfidfRanker().fit(visible, [w for _, w in shown]).save(partial / "model.joblib")
+        TfidfRanker().fit(visible, [w for _, w in shown]).save(partial / "model.pickle")
         _write_catalog(partial / CATALOG, visible)
         textstore.write(partial, (a.text for a in visible))  # rows in the ranker's order
         spelling.save(spelling.build_vocabulary(w.spelling() for _, w in shown),
                       partial / VOCABULARY)
         with open(partial / ENTRIES, "wb") as handle:
-            pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries}, handle, protocol=5)
+            pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries, "served": served}, handle, protocol=5)
         if pool.started and pool.finish() != len(shown):
             # the workers' shards hold every visible file, so a duplicate id too: rewrite them
             shutil.rmtree(partial / FULL_TEXT)
             search.write_index(shown, partial / FULL_TEXT)
     report.indexed = len(visible)
     return report
+
+
+def _patched(directory: Path, previous: Previous | None, served: dict[str, str],
+             shown: list[tuple[Article, ArticleWords]]) -> bool:
+    """Write the full-text index by patching the previous build's; False when it must be written whole.
+
+    Its statistics then count deleted articles until Whoosh merges segments, so its own
+    ranking (a peer in ``kbsearch evaluate``, never served) differs a little from a full build's.
+    """
+    if previous is None:
+        return False
+    removed = [i for i, digest in previous.served.items() if served.get(i) != digest]
+    added = [(a, w) for a, w in shown if previous.served.get(a.id) != served[a.id]]
+    return search.patch_index(previous.path / FULL_TEXT, directory, removed, added)
 
 
 def catalog(visible: list[Article]) -> dict[str, dict]:
@@ -158,14 +172,24 @@ def _write_catalog(path: Path, visible: list[Article]) -> None:
     path.write_text(json.dumps(catalog(visible), ensure_ascii=False), encoding="utf-8")
 
 
-def _previous(index_dir: Path, fingerprint: str) -> dict[str, Entry] | None:
-    """The served build's per-file entries, if it was made the same way as this one."""
+@dataclass(frozen=True)
+class Previous:
+    """The served build, when made the same way as this one: what an incremental build reuses."""
+
+    path: Path
+    entries: dict[str, Entry]  # relpath -> (digest, article or problems, words)
+    served: dict[str, str]  # id -> digest of the file, for each article it serves
+
+
+def _previous(index_dir: Path, fingerprint: str) -> Previous | None:
     current = builds.current_build(index_dir)
     if current is None or not (current / ENTRIES).exists():
         return None
     with open(current / ENTRIES, "rb") as handle:
-        saved = pickle.load(handle)  # our own file, written by _write_build's caller
-    return saved["entries"] if saved.get("fingerprint") == fingerprint else None
+        saved = pickle.load(handle)  # our own file, written by _build_into
+    if saved.get("fingerprint") != fingerprint or "served" not in saved:
+        return None
+    return Previous(current, saved["entries"], saved["served"])
 
 
 def _fingerprint(articles_dir: Path, ignore: tuple[str, ...], audience: str) -> str:

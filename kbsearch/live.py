@@ -89,7 +89,7 @@ def load(path: Path) -> LiveBuild:
     :raise ModelMismatch, EmptyIndexError, FileNotFoundError: the build is unusable.
     """
     manifest = builds.read_manifest(path)
-    ranker = TfidfRanker.load(path / "model.joblib")
+    ranker = TfidfRanker.load(path / "model.pickle")
     ix = search.open_index(path / "whoosh")
     details = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
     vocabulary = spelling.load(path / "vocabulary.json")

@@ -9,6 +9,7 @@ processes (``kbsearch.workers``).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,19 +46,27 @@ class Loaded:
 
 
 def scan(root: Path) -> tuple[list[str], list[Skipped]]:
-    """List the article files under ``root`` and the Markdown files passed over, with why."""
+    """List the article files under ``root`` and the Markdown files passed over, with why.
+
+    Files come in path order, folder by folder (as sorted ``Path`` objects would be): the
+    order decides which of two files with one id keeps it, and the order of rows in a build.
+    """
+    found: list[tuple[list[str], str]] = []
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # editor and VCS files are not articles
+        base = os.path.relpath(folder, root)
+        for name in names:
+            if name.endswith(".md") and not name.startswith("."):
+                rel = name if base == "." else f"{base}/{name}".replace(os.sep, "/")
+                found.append((rel.split("/"), rel))
     files: list[str] = []
     skipped: list[Skipped] = []
-    for path in sorted(Path(root).rglob("*.md")):
-        rel = path.relative_to(root).as_posix()
-        parts = rel.split("/")
-        if any(part.startswith(".") for part in parts):
-            continue  # editor and VCS files are not part of the knowledge base
+    for parts, rel in sorted(found):
         if "includes" in parts[:-1]:
             skipped.append(Skipped(rel, "include fragment: text pulled into other articles, not an article"))
         elif parts[-1].lower() == "readme.md":
             skipped.append(Skipped(rel, "README: describes the folder, not an article"))
-        elif path.is_file():
+        elif os.path.isfile(os.path.join(root, rel)):
             files.append(rel)
     return files, skipped
 

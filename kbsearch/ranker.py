@@ -1,6 +1,6 @@
 """The suggestion model: TF-IDF and BM25F matrices fitted once per build, read per request.
 
-The only serving module that imports scikit-learn and joblib (peers.py imports scikit-learn
+The only serving module that imports scikit-learn (peers.py imports scikit-learn
 for the plain TF-IDF peer). Everything that does not depend on the request (vocabulary, IDF
 weights, the article matrices, facet codes) is computed in ``fit`` and saved with the build,
 so answering a case text is one analysis and products over its own words' columns.
@@ -8,14 +8,15 @@ so answering a case text is one analysis and products over its own words' column
 
 from __future__ import annotations
 
+import pickle
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import numpy as np
+import scipy
 import scipy.sparse as sp
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
@@ -24,7 +25,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from kbsearch.articles import Article
 from kbsearch.words import ArticleWords, Counts
 
-MODEL_FORMAT = 6  # 2: a BM25F matrix; 3: column-major; 4: types_; 5: facets_; 6: vocabulary_
+MODEL_FORMAT = 7  # 2: a BM25F matrix; 3: column-major; 4: types_; 5: facets_; 6: vocabulary_; 7: pickle, not joblib
 
 
 class ModelMismatch(Exception):
@@ -32,7 +33,7 @@ class ModelMismatch(Exception):
 
 
 def library_versions() -> dict[str, str]:
-    return {"scikit-learn": sklearn.__version__, "joblib": joblib.__version__, "numpy": np.__version__}
+    return {"scikit-learn": sklearn.__version__, "scipy": scipy.__version__, "numpy": np.__version__}
 
 
 def document_frequency(counts: sp.csr_matrix) -> np.ndarray:
@@ -102,15 +103,13 @@ class TfidfRanker:
         if len(words) != len(articles):
             raise ValueError(f"{len(articles)} articles but {len(words)} analyses")
         fields = {name: [getattr(w, name) for w in words] for name in ("title", "summary", "tags", "body")}
-        terms: set[str] = set()
-        for rows in fields.values():
-            for row in rows:
-                terms.update(row.stems())
-        self.terms_ = np.array(sorted(terms), dtype=str)  # sorted: prefix lookups bisect it
+        stems = {name: Counts.all_stems(rows) for name, rows in fields.items()}
+        self.terms_ = np.array(sorted(set().union(*stems.values())), dtype=object)  # sorted: prefix lookups bisect it
         self.vocabulary_ = {term: j for j, term in enumerate(self.terms_.tolist())}
-        titles = self._counts(fields["title"])
-        summaries = self._counts(fields["summary"]) + self._counts(fields["tags"])
-        whole = titles + summaries + self._counts(fields["body"])
+        titles, summary, tags, body = (self._counts(fields[name], stems[name])
+                                       for name in ("title", "summary", "tags", "body"))
+        summaries = summary + tags
+        whole = titles + summaries + body
         self.transformer_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(whole)
         # The whole row also carries title and summary words, as a reader sees them.
         # Column-major (one column per word): a query reads only its own words' columns, so a
@@ -132,13 +131,14 @@ class TfidfRanker:
         self.idf_ = self.transformer_.idf_.astype(np.float32)
         return self
 
-    def _counts(self, rows: Sequence[Counts]) -> sp.csr_matrix:
-        """One field's word counts as a sparse matrix: a row per article, a column per term."""
+    def _counts(self, rows: Sequence[Counts], stems: list[str]) -> sp.csr_matrix:
+        """One field's word counts as a sparse matrix: a row per article, a column per term.
+
+        :param stems: every row's stems, in order (``Counts.all_stems(rows)``).
+        """
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         indptr[1:] = np.cumsum([len(row) for row in rows])
-        column = self.vocabulary_.__getitem__
-        indices = np.fromiter((column(term) for row in rows for term in row.stems()), dtype=np.int32,
-                              count=indptr[-1])
+        indices = np.fromiter(map(self.vocabulary_.__getitem__, stems), dtype=np.int32, count=len(stems))
         data = np.frombuffer(b"".join(row.counts for row in rows), dtype=np.uint32).astype(np.float32)
         counts = sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.vocabulary_)))
         counts.sort_indices()
@@ -197,18 +197,22 @@ class TfidfRanker:
         return [self.ids_[j] for j in order if scores[j] >= min_score]
 
     def save(self, path: Path) -> None:
-        joblib.dump({"format": MODEL_FORMAT, "versions": library_versions(), "ranker": self}, path)
+        # Plain pickle (protocol 5 keeps arrays as flat buffers): joblib's pickler, written in
+        # Python, took 1.2 s to load ms-support's model, which a server does on every new build.
+        with open(path, "wb") as handle:
+            pickle.dump({"format": MODEL_FORMAT, "versions": library_versions(), "ranker": self}, handle, protocol=5)
 
     @classmethod
     def load(cls, path: Path) -> TfidfRanker:
-        """Load a model this project saved; never a file from elsewhere (joblib runs code).
+        """Load a model this project saved; never a file from elsewhere (unpickling runs code).
 
         :raise ModelMismatch: saved by other library versions or another model format.
         """
         with warnings.catch_warnings():
             warnings.simplefilter("error", InconsistentVersionWarning)
             try:
-                saved = joblib.load(path)
+                with open(path, "rb") as handle:
+                    saved = pickle.load(handle)
             except InconsistentVersionWarning as exc:
                 raise ModelMismatch(str(exc)) from exc
         if saved.get("format") != MODEL_FORMAT or saved.get("versions") != library_versions():

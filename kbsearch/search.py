@@ -6,8 +6,9 @@ Whoosh objects, because hits are only readable while their searcher is open.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from whoosh import index, query
@@ -84,7 +85,7 @@ class ShardWriter:
 
     def __init__(self, directory: Path):
         directory.mkdir(parents=True)
-        self._writer = index.create_in(str(directory), make_schema()).writer(limitmb=256)
+        self._writer = index.create_in(str(directory), make_schema()).writer(limitmb=1024)
         self.count = 0
 
     def add(self, article: Article, words: ArticleWords) -> None:
@@ -110,6 +111,41 @@ def write_index(articles: Iterable[tuple[Article, ArticleWords]], directory: Pat
     return write_shard(articles, directory / "0")
 
 
+def patch_index(previous: Path, directory: Path, removed: Collection[str],
+                added: list[tuple[Article, ArticleWords]], max_deleted: float = 0.2) -> bool:
+    """Make ``directory`` the ``previous`` build's index less ``removed`` ids plus ``added`` articles.
+
+    Whoosh never changes a file it wrote: a commit writes new segment and table-of-contents
+    files and records deletions in the new table. So the previous files are hard-linked, not
+    copied, and an incremental reindex costs the changed articles, not the knowledge base.
+    Deleted documents stay in their segment until Whoosh merges it; once they would be over
+    ``max_deleted`` of the index, return False without writing anything: rewrite it whole.
+    """
+    shards = _shards(previous)
+    if not shards:
+        return False
+    total = deleted = 0
+    for shard in shards:
+        with index.open_dir(str(shard)).reader() as reader:
+            total += reader.doc_count_all()
+            deleted += reader.doc_count_all() - reader.doc_count()
+    if deleted + len(removed) > max_deleted * total:
+        return False
+    for shard in shards:
+        target = directory / shard.name
+        target.mkdir(parents=True)
+        for path in shard.iterdir():
+            if path.is_file() and not path.name.endswith("LOCK"):
+                os.link(path, target / path.name)
+        with index.open_dir(str(target)).writer() as writer:  # commits when the block ends
+            for article_id in removed:
+                writer.delete_by_term("id", article_id)
+            if shard == shards[-1]:
+                for article, words in added:
+                    writer.add_document(**_document(article, words))
+    return True
+
+
 class FullText:
     """A build's full-text index: one Whoosh index per shard, searched as one.
 
@@ -133,10 +169,14 @@ def open_index(directory: Path) -> FullText:
 
     :raise whoosh.index.EmptyIndexError: no index in ``directory`` (the caller reports it).
     """
-    shards = sorted((p for p in Path(directory).glob("[0-9]*") if p.name.isdigit()), key=lambda p: int(p.name))
+    shards = _shards(directory)
     if not shards:
         raise index.EmptyIndexError(f"no full-text index in {directory}")
     return FullText([index.open_dir(str(shard)) for shard in shards])
+
+
+def _shards(directory: Path) -> list[Path]:
+    return sorted((p for p in Path(directory).glob("[0-9]*") if p.name.isdigit()), key=lambda p: int(p.name))
 
 
 def get_document(ix: FullText, article_id: str) -> dict | None:

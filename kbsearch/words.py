@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kbsearch import spelling, text
@@ -42,6 +43,12 @@ class Counts:
 
     def items(self) -> list[tuple[str, int]]:
         return list(zip(self.stems(), array.array("I", self.counts)))
+
+    @staticmethod
+    def all_stems(rows: Iterable[Counts]) -> list[str]:
+        """The stems of every row, in order, split in one pass."""
+        packed = _SEP.join(row.packed for row in rows if row.packed)
+        return packed.split(_SEP) if packed else []
 
 
 @dataclass(frozen=True)
