@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Reindex speed: full builds, and one changed article with --incremental.
+
+Copies ARTICLES_DIR N times into a temporary folder (r0/, r1/, ...: ids come from paths, so
+they stay distinct) and, in the same run:
+
+- full builds with the default worker processes (one per core), and with one process as the
+  peer: the same code without parallelism;
+- incremental builds after appending a sentence to one article.
+
+Each row prints the median and spread over --runs runs, seconds and articles/s.
+
+Example:
+    python scripts/bench_reindex.py ../shared/corpora/ms-support/articles --ignore-key audience
+    python scripts/bench_reindex.py ../shared/corpora/ms-support/articles --ignore-key audience --replicate 9 --runs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+
+from kbsearch.build import build
+from kbsearch.loader import scan
+
+
+def copy(articles: Path, target: Path, replicate: int) -> Path:
+    if replicate == 1:
+        return Path(shutil.copytree(articles, target))
+    target.mkdir()
+    for k in range(replicate):
+        shutil.copytree(articles, target / f"r{k}")
+    return target
+
+
+def row(name: str, seconds: list[float], files: int) -> None:
+    median = statistics.median(seconds)
+    print(f"{name:44} {median:8.2f} s  {files / median:8.0f} articles/s   "
+          f"(runs: {', '.join(f'{s:.2f}' for s in seconds)})", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("articles_dir", type=Path)
+    parser.add_argument("--replicate", type=int, default=1, help="copies of every article, with distinct ids")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--ignore-key", action="append", default=[], help="as for kbsearch reindex")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        articles = copy(args.articles_dir, Path(tmp) / "articles", args.replicate)
+        files = len(scan(articles)[0])
+        print(f"{files} files ({args.replicate} x {args.articles_dir}); {os.cpu_count()} cores")
+        full, alone, incremental = [], [], []
+        for run in range(args.runs):
+            index = Path(tmp) / f"index-{run}"
+            full.append(build(articles, index, ignore_keys=args.ignore_key).seconds)
+            alone.append(build(articles, Path(tmp) / f"alone-{run}", ignore_keys=args.ignore_key,
+                               workers=1).seconds)
+            shutil.rmtree(Path(tmp) / f"alone-{run}")
+        target = articles / scan(articles)[0][files // 2]
+        for run in range(args.runs):
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write(f"\nOne more sentence, edit {run}.\n")
+            report = build(articles, Path(tmp) / "index-0", ignore_keys=args.ignore_key, incremental=True)
+            assert report.incremental and report.parsed == 1, "the incremental build should parse one file"
+            incremental.append(report.seconds)
+        row("full build, worker processes", full, files)
+        row("full build, one process (peer)", alone, files)
+        row("incremental, one article changed", incremental, files)
+        print(f"full build speed-up over one process: {statistics.median(alone) / statistics.median(full):.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
