@@ -25,8 +25,8 @@ from kbsearch import builds, search, spelling, textstore
 from kbsearch.articles import AUDIENCES, Article, Problem, visible_to
 from kbsearch.loader import Entry, Skipped, load_folder, taxonomy_path
 from kbsearch.ranker import TfidfRanker, library_versions
-from kbsearch.words import ArticleWords
 from kbsearch.taxonomy import TaxonomyError, load_taxonomy
+from kbsearch.words import ArticleWords
 from kbsearch.workers import Workers
 
 LOADER_VERSION = 2  # bump when parsing or analysis changes, so incremental builds re-read every file
@@ -69,7 +69,8 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
 
     Rejected files are left out and the rest goes live; with ``strict`` nothing is switched
     when any file was rejected. ``incremental`` re-parses only added or changed files (by
-    content hash) and reuses every unchanged article as parsed before; the result equals a full build.
+    content hash), reuses every unchanged article as parsed and analysed before, and patches
+    the previous full-text index: search pages and suggestions equal a full build's.
 
     :param workers: processes for parsing and for the full-text index (one per core by
         default; 1 keeps all the work in this process). Small builds never start any.

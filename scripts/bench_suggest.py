@@ -6,7 +6,8 @@ the project's own build code into a temporary folder, then times, for the same t
 
 - suggestions for short subjects (2-4 words, the last one half typed) and ~100-word descriptions,
 - the search page's query for short queries (ranking, facets, snippets, did-you-mean),
-- plain Whoosh (an OR of every word through its default query parser) and bm25s (when the
+- plain Whoosh (an OR of every word through its default query parser, without phrase syntax
+  since the index keeps no word positions) and bm25s (when the
   `bench` extra is installed) as peers; plain Whoosh gets at most --peer-queries texts per row,
   as a ~100-word OR query takes seconds at 50,000 articles.
 
@@ -28,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh.qparser import MultifieldParser, OrGroup, PhrasePlugin
 
 from kbsearch import peers, search, spelling, textstore
 from kbsearch import results as result_pages
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         served = LiveBuild("bench", Path(tmp), {}, ix, ranker, catalog(articles), vocabulary, TextStore(Path(tmp)))
         shorts, longs = make_texts(base, args.queries)
         plain = MultifieldParser(["title", "summary", "body"], ix.schema, group=OrGroup)
+        plain.remove_plugin_class(PhrasePlugin)  # the index keeps no positions: quotes are plain words
 
         def whoosh_plain(text: str) -> None:
             with ix.searcher() as searcher:
