@@ -258,6 +258,19 @@ def test_worker_processes_build_exactly_what_one_process_builds(kb, tmp_path, mo
     assert full_text(alone, words) == full_text(shared_out, words)
 
 
+def test_a_duplicate_id_in_worker_shards_is_written_once(kb, tmp_path, monkeypatch):
+    """Workers index every visible file they parse; the first file keeps a duplicated id."""
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    write(kb, "zz-copy.md", "---\nid: locked-account\ncategory: access\n---\n# A copy\n\nSame id again.\n")
+    report = build(kb, tmp_path / "workers", workers=2)
+    assert [p.message for p in report.problems] == ["duplicate id 'locked-account': already used by locked-account.md"]
+    build(kb, tmp_path / "alone", workers=1)
+    assert full_text(tmp_path / "workers", ["lock", "copi"]) == full_text(tmp_path / "alone", ["lock", "copi"])
+    with search.open_index(builds.current_build(tmp_path / "workers") / "whoosh").searcher() as s:
+        ids = [fields["id"] for fields in s.all_stored_fields()]
+    assert sorted(ids) == sorted(set(ids))
+
+
 def test_a_reindex_beside_other_threads_starts_its_workers_from_a_fork_server(kb, tmp_path, monkeypatch):
     """A server process runs threads, and forking it is unsafe: the workers come from a fork server."""
     monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
