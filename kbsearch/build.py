@@ -23,7 +23,7 @@ import whoosh
 
 from kbsearch import builds, search, spelling, textstore
 from kbsearch.articles import AUDIENCES, Article, Problem, visible_to
-from kbsearch.loader import Entry, Skipped, load_folder, taxonomy_path
+from kbsearch.loader import Entry, Signature, Skipped, load_folder, taxonomy_path
 from kbsearch.ranker import TfidfRanker, library_versions
 from kbsearch.taxonomy import TaxonomyError, load_taxonomy
 from kbsearch.words import ArticleWords
@@ -121,7 +121,7 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
         # A full build of a large folder is parsed, and its full-text shards written, by
         # worker processes; an incremental build parses only what changed, here.
         loaded = load_folder(articles_dir, taxonomy, ignore, previous.entries if previous else None, progress,
-                             pool.parse if previous is None else None)
+                             pool.parse if previous is None else None, previous.signatures if previous else None)
         report = BuildReport(None, False, len(loaded.entries), 0, loaded.parsed, loaded.problems,
                              loaded.skipped, 0.0, previous is not None, _counts(loaded.articles))
         shown = [(a, w) for a, w in zip(loaded.articles, loaded.words) if visible_to(a, audience)]
@@ -139,7 +139,8 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
         spelling.save(spelling.build_vocabulary(w.spelling() for _, w in shown),
                       partial / VOCABULARY)
         with open(partial / ENTRIES, "wb") as handle:
-            pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries, "served": served}, handle, protocol=5)
+            pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries, "served": served,
+                         "signatures": loaded.signatures}, handle, protocol=5)
         if pool.started and pool.finish() != len(shown):
             # the workers' shards hold every visible file, so a duplicate id too: rewrite them
             shutil.rmtree(partial / FULL_TEXT)
@@ -180,6 +181,7 @@ class Previous:
     path: Path
     entries: dict[str, Entry]  # relpath -> (digest, article or problems, words)
     served: dict[str, str]  # id -> digest of the file, for each article it serves
+    signatures: dict[str, Signature]  # relpath -> size, mtime, inode: unchanged files are not read
 
 
 def _previous(index_dir: Path, fingerprint: str) -> Previous | None:
@@ -188,9 +190,9 @@ def _previous(index_dir: Path, fingerprint: str) -> Previous | None:
         return None
     with open(current / ENTRIES, "rb") as handle:
         saved = pickle.load(handle)  # our own file, written by _build_into
-    if saved.get("fingerprint") != fingerprint or "served" not in saved:
+    if saved.get("fingerprint") != fingerprint or "signatures" not in saved:
         return None
-    return Previous(current, saved["entries"], saved["served"])
+    return Previous(current, saved["entries"], saved["served"], saved["signatures"])
 
 
 def _fingerprint(articles_dir: Path, ignore: tuple[str, ...], audience: str) -> str:

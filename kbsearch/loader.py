@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ Entry = tuple[str, Article | tuple[Problem, ...], ArticleWords | None]
 
 CHUNK = 64  # files parsed between two progress reports
 Parser = Callable[[list[tuple[str, bytes]]], Iterable[list[tuple[str, Entry]]]]
+Signature = tuple[int, int, int]  # a file's size, modification time (ns) and inode
+RECENT_NS = 2_000_000_000  # modified this recently before a load: read it again next time
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Loaded:
     entries: dict[str, Entry] = field(default_factory=dict)
     parsed: int = 0  # files actually parsed (the rest came unchanged from a previous build)
     words: list[ArticleWords] = field(default_factory=list)  # of each article, in the same order
+    signatures: dict[str, Signature] = field(default_factory=dict)  # see load_folder
 
     @property
     def rejected_files(self) -> list[str]:
@@ -73,27 +77,43 @@ def scan(root: Path) -> tuple[list[str], list[Skipped]]:
 
 def load_folder(root: Path, taxonomy: Taxonomy | None, ignore_keys: Iterable[str] = (),
                 previous: Mapping[str, Entry] | None = None,
-                progress: Callable[[int], None] | None = None, parse: Parser | None = None) -> Loaded:
+                progress: Callable[[int], None] | None = None, parse: Parser | None = None,
+                signatures: Mapping[str, Signature] | None = None) -> Loaded:
     """Load every article under ``root``; reuse ``previous`` entries whose hash is unchanged.
 
     :param parse: parses the files to parse, chunk by chunk in order; by default
         ``parse_files`` with this taxonomy, here. A reindex passes its worker processes'.
+    :param signatures: size, modification time and inode of each file when ``previous`` was
+        loaded; a file that still has them is taken as unchanged without being read (as git
+        and make do). ``Loaded.signatures`` holds those the next load may trust.
     """
     root = Path(root)
     files, skipped = scan(root)
     ignore = tuple(ignore_keys)
     entries: dict[str, Entry | None] = {}
     changed: list[tuple[str, bytes]] = []
+    trusted: dict[str, Signature] = {}
+    # A file modified in the same instant it is read could change again without its time
+    # moving: only signatures older than this are kept for the next load.
+    settled = time.time_ns() - RECENT_NS
     for rel in files:
-        data = (root / rel).read_bytes()
+        path = os.path.join(root, rel)
+        info = os.stat(path)
+        signature = (info.st_size, info.st_mtime_ns, info.st_ino)
         old = (previous or {}).get(rel)
-        if old is not None and old[0] == content_hash(data):
+        if old is not None and (signatures or {}).get(rel) == signature:
             entries[rel] = old
-            if progress:
-                progress(1)
         else:
-            entries[rel] = None  # keeps the folder's order; filled in below
-            changed.append((rel, data))
+            data = _read(path)
+            if old is not None and old[0] == content_hash(data):
+                entries[rel] = old
+            else:
+                entries[rel] = None  # keeps the folder's order; filled in below
+                changed.append((rel, data))
+        if info.st_mtime_ns < settled:
+            trusted[rel] = signature
+        if progress and entries[rel] is not None:
+            progress(1)
     if parse is None:
         parse = functools.partial(parse_files, taxonomy=taxonomy, ignore=ignore)
     for chunk in parse(changed):
@@ -101,7 +121,14 @@ def load_folder(root: Path, taxonomy: Taxonomy | None, ignore_keys: Iterable[str
             entries[rel] = entry
         if progress:
             progress(len(chunk))
-    return _gather(entries, skipped, parsed=len(changed))
+    loaded = _gather(entries, skipped, parsed=len(changed))
+    loaded.signatures = trusted
+    return loaded
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def _gather(entries: dict[str, Entry | None], skipped: list[Skipped], parsed: int) -> Loaded:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import write
 
-from kbsearch import builds, live, search, suggest, workers
+from kbsearch import builds, live, loader, search, suggest, workers
 from kbsearch import results as result_pages
 from kbsearch.build import BuildError, build
 from kbsearch.builds import BuildLocked
@@ -305,6 +305,40 @@ def test_a_worker_that_fails_fails_the_build_and_switches_nothing(kb, index_dir,
         build(kb, index_dir, workers=2)
     assert builds.current_build_id(index_dir) == first.build_id
     assert [p.name for p in builds.builds_dir(index_dir).iterdir()] == [first.build_id]
+
+
+def age(folder: Path, seconds: int = 3600) -> None:
+    """Date every file an hour back, as files checked out before the last reindex are."""
+    past = time.time() - seconds
+    for path in folder.rglob("*.md"):
+        os.utime(path, (past, past))
+
+
+def test_incremental_does_not_read_files_whose_size_time_and_inode_are_unchanged(kb, index_dir, monkeypatch):
+    age(kb)
+    build(kb, index_dir)
+    edited = kb / "expired-password.md"
+    content = edited.read_bytes()
+    edited.write_bytes(content.replace(b"cannot be reused", b"can never be used"))  # same size
+    os.utime(edited, (time.time() - 600, time.time() - 600))  # a different, settled time
+    read = []
+    real_read = loader._read
+    monkeypatch.setattr(loader, "_read", lambda path: read.append(Path(path).name) or real_read(path))
+    report = build(kb, index_dir, incremental=True)
+    assert read == ["expired-password.md"] and report.parsed == 1
+    served = live.load(builds.current_build(index_dir))
+    assert "never be used" in served.texts.get(served.ranker.positions_["expired-password"])
+
+
+def test_files_changed_just_before_a_reindex_are_read_again_by_the_next(kb, index_dir, monkeypatch):
+    for path in kb.rglob("*.md"):
+        os.utime(path)  # modified just now
+    build(kb, index_dir)
+    read = []
+    real_read = loader._read
+    monkeypatch.setattr(loader, "_read", lambda path: read.append(path) or real_read(path))
+    report = build(kb, index_dir, incremental=True)
+    assert len(read) == report.files and report.parsed == 0
 
 
 def test_incremental_falls_back_to_full_when_the_taxonomy_changes(kb, index_dir):
