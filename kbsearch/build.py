@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import pickle
 import platform
 import shutil
@@ -27,7 +26,7 @@ from kbsearch.loader import Entry, Signature, Skipped, load_folder, taxonomy_pat
 from kbsearch.ranker import TfidfRanker, library_versions
 from kbsearch.taxonomy import TaxonomyError, load_taxonomy
 from kbsearch.words import ArticleWords
-from kbsearch.workers import Workers
+from kbsearch.workers import Workers, default_count
 
 LOADER_VERSION = 2  # bump when parsing or analysis changes, so incremental builds re-read every file
 ENTRIES = "entries.pickle"
@@ -116,7 +115,7 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
                 previous: Previous | None, strict: bool, ignore: tuple[str, ...],
                 progress: Callable[[int], None] | None, workers: int | None) -> BuildReport:
     """Load the articles and write every index into ``partial``; ``indexed`` is 0 if nothing should go live."""
-    count = workers if workers is not None else (os.cpu_count() or 1)
+    count = workers if workers is not None else default_count()
     with Workers(count, partial / FULL_TEXT, audience, taxonomy, ignore) as pool:
         # A full build of a large folder is parsed, and its full-text shards written, by
         # worker processes; an incremental build parses only what changed, here.
@@ -130,7 +129,9 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
             return report
         if not visible:
             raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
-        served = {a.id: loaded.entries[a.path][0] for a in visible}
+        # what each served document was made from: the file's content, and its path (a
+        # category may come from the folder)
+        served = {a.id: f"{loaded.entries[a.path][0]} {a.path}" for a in visible}
         if not pool.started and not _patched(partial / FULL_TEXT, previous, served, shown):
             search.write_index(shown, partial / FULL_TEXT)
         TfidfRanker().fit(visible, [w for _, w in shown]).save(partial / "model.pickle")
@@ -180,7 +181,7 @@ class Previous:
 
     path: Path
     entries: dict[str, Entry]  # relpath -> (digest, article or problems, words)
-    served: dict[str, str]  # id -> digest of the file, for each article it serves
+    served: dict[str, str]  # id -> digest and path of the file, for each article it serves
     signatures: dict[str, Signature]  # relpath -> size, mtime, inode: unchanged files are not read
 
 

@@ -24,7 +24,9 @@ Entry = tuple[str, Article | tuple[Problem, ...], ArticleWords | None]
 
 CHUNK = 64  # files parsed between two progress reports
 Parser = Callable[[list[tuple[str, bytes]]], Iterable[list[tuple[str, Entry]]]]
-Signature = tuple[int, int, int]  # a file's size, modification time (ns) and inode
+# a file's size, modification and change times (ns), inode and device; the change time
+# moves on every write, even when a tool sets the modification time back
+Signature = tuple[int, int, int, int, int]
 RECENT_NS = 2_000_000_000  # modified this recently before a load: read it again next time
 
 
@@ -56,7 +58,7 @@ def scan(root: Path) -> tuple[list[str], list[Skipped]]:
     order decides which of two files with one id keeps it, and the order of rows in a build.
     """
     found: list[tuple[list[str], str]] = []
-    for folder, dirs, names in os.walk(root, followlinks=True):
+    for folder, dirs, names in os.walk(root):  # not into linked folders: they may loop, or lead outside
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # editor and VCS files are not articles
         base = os.path.relpath(folder, root)
         for name in names:
@@ -83,9 +85,9 @@ def load_folder(root: Path, taxonomy: Taxonomy | None, ignore_keys: Iterable[str
 
     :param parse: parses the files to parse, chunk by chunk in order; by default
         ``parse_files`` with this taxonomy, here. A reindex passes its worker processes'.
-    :param signatures: size, modification time and inode of each file when ``previous`` was
+    :param signatures: size, times, inode and device of each file when ``previous`` was
         loaded; a file that still has them is taken as unchanged without being read (as git
-        and make do). ``Loaded.signatures`` holds those the next load may trust.
+        does). ``Loaded.signatures`` holds those the next load may trust.
     """
     root = Path(root)
     files, skipped = scan(root)
@@ -99,7 +101,7 @@ def load_folder(root: Path, taxonomy: Taxonomy | None, ignore_keys: Iterable[str
     for rel in files:
         path = os.path.join(root, rel)
         info = os.stat(path)
-        signature = (info.st_size, info.st_mtime_ns, info.st_ino)
+        signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
         old = (previous or {}).get(rel)
         if old is not None and (signatures or {}).get(rel) == signature:
             entries[rel] = old

@@ -149,9 +149,9 @@ def patch_index(previous: Path, directory: Path, removed: Collection[str],
 class FullText:
     """A build's full-text index: one Whoosh index per shard, searched as one.
 
-    Shards are written side by side by a reindex's worker processes, in article order; read
-    together they are what Whoosh makes of one index with a segment per shard: the same
-    document numbers, statistics and scores.
+    Shards are written side by side by a reindex's worker processes, each from the chunks of
+    files it was handed. Read together they are what Whoosh makes of one index with a
+    segment per shard: the same statistics, documents numbered in another order.
     """
 
     def __init__(self, shards: list[index.Index]):

@@ -40,7 +40,9 @@ ANALYZER = StemmingAnalyzer(stoplist=STOP_WORDS)
 _TOKEN = re.compile(r"[\w*]+(?:\.?[\w*]+)*")
 _MIN_LENGTH = 2
 _STEMS: dict[str, str] = {}
-_MAX_STEMS = 500_000  # customers' words pass through here too: the cache must not grow forever
+# customers' words pass through here too: the cache is bounded in entries and in word length
+_MAX_STEMS = 100_000
+_MAX_CACHED = 40
 
 
 def _words(text: str) -> list[str]:
@@ -53,9 +55,11 @@ def _words(text: str) -> list[str]:
 def _stem(word: str) -> str:
     stemmed = _STEMS.get(word)
     if stemmed is None:
-        if len(_STEMS) >= _MAX_STEMS:
-            _STEMS.clear()
-        stemmed = _STEMS[word] = stem(word)
+        stemmed = stem(word)
+        if len(word) <= _MAX_CACHED:
+            if len(_STEMS) >= _MAX_STEMS:
+                _STEMS.clear()
+            _STEMS[word] = stemmed
     return stemmed
 
 

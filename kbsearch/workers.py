@@ -1,22 +1,27 @@
 """Worker processes for a full reindex: each parses a share of the files and writes one full-text shard.
 
 Parsing and analysing files and writing the Whoosh index are most of a full reindex's work,
-all pure Python (so processes, not threads), and they split cleanly. Chunk i of the files
-goes to worker i mod n, which parses it, sends the entries back, and adds the articles
-readers may see to its own shard. When the files run out, each worker commits its shard
-while this process fits the ranker.
+all pure Python (so processes, not threads), and they split cleanly. Each worker is handed
+one chunk of files at a time, the next as soon as it sends back the entries it parsed, and
+adds the articles readers may see to its own shard. When the files run out, each worker
+commits its shard while this process fits the ranker.
+
+Each worker has a pipe of its own in each direction, and only it holds the writing end of
+the one it answers on: if it dies, even halfway through a message, reading that pipe ends
+with EOFError instead of waiting forever.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 import select
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterator
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from kbsearch import search
@@ -26,11 +31,20 @@ from kbsearch.taxonomy import Taxonomy
 
 PARALLEL_FROM = 400  # files to parse before processes pay for their start
 CHUNK = 64  # files per message: few round trips, and work shared out evenly
-_POLL = 1.0  # seconds between checks that no worker died without a word
+MAX_WORKERS = 4  # each worker's Whoosh writer may hold ~1 GB while it sorts
 
 
 class WorkerFailed(Exception):
     """A worker process raised or died; the build is abandoned."""
+
+
+def default_count() -> int:
+    """One worker per core this process may run on (not per core of the machine), at most MAX_WORKERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 class Workers:
@@ -44,10 +58,11 @@ class Workers:
         self.count, self.shards_dir = count, shards_dir
         self._settings = (audience, taxonomy, ignore)
         self._processes: list = []
-        self._inboxes: list = []
-        self._outbox = None
+        self._to_worker: list[Connection] = []
+        self._from_worker: list[Connection] = []
+        self._todo: deque = deque()  # (index, files) not handed out yet
         self._chunks: dict[int, list] = {}  # parsed, not yet handed on
-        self._done = 0  # shards committed
+        self._done: set[int] = set()  # workers whose shard is committed
         self.written = 0  # articles in the shards, known once ``finish`` returns
 
     def __enter__(self) -> Workers:
@@ -58,9 +73,8 @@ class Workers:
             if process.is_alive():
                 process.kill()
             process.join()
-        for channel in [*self._inboxes, self._outbox] if self._outbox else []:
-            channel.cancel_join_thread()  # what a killed worker never read must not hold this process up
-            channel.close()
+        for connection in self._to_worker + self._from_worker:
+            connection.close()
 
     @property
     def started(self) -> bool:
@@ -75,20 +89,19 @@ class Workers:
         if self.count <= 1 or len(files) < PARALLEL_FROM:
             yield from parse_files(files, *self._settings[1:])
             return
+        self._todo.extend(enumerate(files[i:i + CHUNK] for i in range(0, len(files), CHUNK)))
+        chunks = len(self._todo)
         self._start()
-        chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
-        for i, chunk in enumerate(chunks):
-            self._inboxes[i % self.count].put((i, chunk))
-        for inbox in self._inboxes:
-            inbox.put(None)  # no more files: commit the shard
-        for i in range(len(chunks)):
+        for k in range(self.count):
+            self._hand_out(k)
+        for i in range(chunks):
             while i not in self._chunks:
                 self._receive()
             yield self._chunks.pop(i)
 
     def finish(self) -> int:
         """Wait until every shard is committed; return how many articles they hold in all."""
-        while self._done < self.count:
+        while len(self._done) < self.count:
             self._receive()
         return self.written
 
@@ -101,50 +114,64 @@ class Workers:
         else:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["kbsearch.workers"])
-        self._outbox = context.Queue()
         for k in range(self.count):
-            inbox = context.Queue()
+            inbox, to_worker = context.Pipe(duplex=False)
+            from_worker, outbox = context.Pipe(duplex=False)
             process = context.Process(target=_work, name=f"kbsearch-reindex-{k}", daemon=True,
-                                      args=(k, inbox, self._outbox, self.shards_dir / str(k), os.getpid(),
+                                      args=(k, inbox, outbox, self.shards_dir / str(k), os.getpid(),
                                             *self._settings))
             process.start()
-            self._inboxes.append(inbox)
+            inbox.close()  # the worker's ends are the worker's alone
+            outbox.close()
             self._processes.append(process)
+            self._to_worker.append(to_worker)
+            self._from_worker.append(from_worker)
+
+    def _hand_out(self, k: int) -> None:
+        """Send worker ``k`` its next chunk, or the signal to commit its shard."""
+        self._to_worker[k].send(self._todo.popleft() if self._todo else None)
 
     def _receive(self) -> None:
-        """Take the next message from a worker: a parsed chunk, a committed shard, or an error."""
-        while True:
-            try:
-                kind, key, value = self._outbox.get(timeout=_POLL)
-                break
-            except queue.Empty:
-                dead = [p for p in self._processes if p.exitcode not in (None, 0)]
-                if dead:
-                    raise WorkerFailed(f"{dead[0].name} died (exit code {dead[0].exitcode})") from None
-        if kind == "error":
-            raise WorkerFailed(f"worker {key} failed:\n{value}")
-        if kind == "chunk":
-            self._chunks[key] = value
-        else:
-            self._done += 1
-            self.written += value
+        """Wait for the next message from a worker: parsed entries, a committed shard, or an error."""
+        busy = [k for k in range(self.count) if k not in self._done]
+        ready = wait([self._from_worker[k] for k in busy] + [self._processes[k].sentinel for k in busy])
+        for k in busy:
+            reader = self._from_worker[k]
+            if reader in ready or reader.poll():
+                try:
+                    kind, value = reader.recv()
+                except (EOFError, OSError):  # OSError: the pipe ended partway through a message
+                    raise WorkerFailed(f"{self._processes[k].name} died (exit code "
+                                       f"{self._processes[k].exitcode})") from None
+                if kind == "error":
+                    raise WorkerFailed(f"{self._processes[k].name} failed:\n{value}")
+                if kind == "chunk":
+                    i, entries = value
+                    self._chunks[i] = entries
+                    self._hand_out(k)
+                else:
+                    self._done.add(k)
+                    self.written += value
+                return
+        dead = self._processes[next(k for k in busy if self._processes[k].sentinel in ready)]
+        raise WorkerFailed(f"{dead.name} died (exit code {dead.exitcode})")
 
 
-def _work(k: int, inbox, outbox, shard: Path, reindex: int, audience: str, taxonomy: Taxonomy | None,
-          ignore: tuple[str, ...]) -> None:
+def _work(k: int, inbox: Connection, outbox: Connection, shard: Path, reindex: int, audience: str,
+          taxonomy: Taxonomy | None, ignore: tuple[str, ...]) -> None:
     threading.Thread(target=_exit_with, args=(reindex,), name="exit-with-reindex", daemon=True).start()
     try:
         writer = search.ShardWriter(shard)
-        while (job := inbox.get()) is not None:
+        while (job := inbox.recv()) is not None:
             i, files = job
             entries = parse_chunk(files, taxonomy, ignore)
             for _, (_, outcome, words) in entries:
                 if isinstance(outcome, Article) and visible_to(outcome, audience):
                     writer.add(outcome, words)
-            outbox.put(("chunk", i, entries))
-        outbox.put(("done", k, writer.commit()))
+            outbox.send(("chunk", (i, entries)))
+        outbox.send(("done", writer.commit()))
     except BaseException:
-        outbox.put(("error", k, traceback.format_exc()))
+        outbox.send(("error", traceback.format_exc()))
 
 
 def _exit_with(pid: int) -> None:
@@ -165,5 +192,7 @@ def _exit_with(pid: int) -> None:
                 os._exit(1)
             except PermissionError:
                 pass
-    select.select([handle], [], [])
+    poller = select.poll()  # not select.select: it fails on descriptors numbered 1024 or more
+    poller.register(handle, select.POLLIN)
+    poller.poll()
     os._exit(1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import multiprocessing.connection
+import struct
 import subprocess
 import sys
 import threading
@@ -271,6 +273,33 @@ def test_a_duplicate_id_in_worker_shards_is_written_once(kb, tmp_path, monkeypat
     assert sorted(ids) == sorted(set(ids))
 
 
+@pytest.mark.parametrize("when", ["before sending", "while sending"])
+def test_a_worker_that_dies_fails_the_build_instead_of_hanging_it(kb, index_dir, monkeypatch, when):
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    reindex = os.getpid()
+    real_send = multiprocessing.connection.Connection._send_bytes
+
+    def dying_send(self, buf):  # inherited by the forked workers
+        if os.getpid() != reindex and len(buf) > 1000:  # a worker sending parsed entries
+            if when == "while sending":
+                self._send(struct.pack("!i", len(buf)))
+                self._send(bytes(buf[: len(buf) // 2]))
+            os._exit(9)
+        return real_send(self, buf)
+
+    monkeypatch.setattr(multiprocessing.connection.Connection, "_send_bytes", dying_send)
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the build hung on a dead worker"))
+    signal.alarm(30)
+    try:
+        with pytest.raises(workers.WorkerFailed, match="died"):
+            build(kb, index_dir, workers=2)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert builds.current_build_id(index_dir) is None
+    assert list(builds.builds_dir(index_dir).iterdir()) == []
+
+
 def test_a_reindex_beside_other_threads_starts_its_workers_from_a_fork_server(kb, tmp_path, monkeypatch):
     """A server process runs threads, and forking it is unsafe: the workers come from a fork server."""
     monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
@@ -319,7 +348,7 @@ def test_incremental_does_not_read_files_whose_size_time_and_inode_are_unchanged
     build(kb, index_dir)
     edited = kb / "expired-password.md"
     content = edited.read_bytes()
-    edited.write_bytes(content.replace(b"cannot be reused", b"can never be used"))  # same size
+    edited.write_bytes(content.replace(b"cannot be reused", b"can't be reused!"))  # same size
     os.utime(edited, (time.time() - 600, time.time() - 600))  # a different, settled time
     read = []
     real_read = loader._read
@@ -327,7 +356,39 @@ def test_incremental_does_not_read_files_whose_size_time_and_inode_are_unchanged
     report = build(kb, index_dir, incremental=True)
     assert read == ["expired-password.md"] and report.parsed == 1
     served = live.load(builds.current_build(index_dir))
-    assert "never be used" in served.texts.get(served.ranker.positions_["expired-password"])
+    assert "can't be reused!" in served.texts.get(served.ranker.positions_["expired-password"])
+
+
+def test_a_same_size_edit_with_its_old_time_put_back_is_still_read(kb, index_dir):
+    age(kb)
+    build(kb, index_dir)
+    edited = kb / "expired-password.md"
+    before = edited.stat()
+    edited.write_bytes(edited.read_bytes().replace(b"cannot be reused", b"can't be reused!"))  # same size
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))  # as touch -r or cp -p leave it
+    report = build(kb, index_dir, incremental=True)
+    assert report.parsed == 1
+
+
+def test_linked_folders_are_not_followed(kb, index_dir):
+    (kb / "loop").symlink_to(kb, target_is_directory=True)
+    report = build(kb, index_dir)
+    assert report.files == 7 and not report.problems
+
+
+def test_a_moved_article_keeps_the_category_of_its_new_folder_incrementally(tmp_path):
+    kb = tmp_path / "kb"  # no categories.yml: an article's category is its folder
+    write(kb, "billing/moved.md", "---\nid: moved\n---\n# Refund rules\n\nRefunds take five days.\n")
+    add_bulk(kb)
+    build(kb, tmp_path / "index")
+    (kb / "network").mkdir()
+    (kb / "billing" / "moved.md").rename(kb / "network" / "moved.md")
+    build(kb, tmp_path / "index", incremental=True)
+    build(kb, tmp_path / "full")
+    assert full_text(tmp_path / "index") == full_text(tmp_path / "full")
+    served = live.load(builds.current_build(tmp_path / "index"))
+    assert served.details["moved"]["category"] == "network"
+    assert search.get_document(served.index, "moved")["category"] == "network"
 
 
 def test_files_changed_just_before_a_reindex_are_read_again_by_the_next(kb, index_dir, monkeypatch):
