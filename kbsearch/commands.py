@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 from kbsearch import builds
 from kbsearch.build import BuildError, BuildReport, build
 from kbsearch.loader import scan
+from kbsearch.workers import WorkerFailed
 
 EXIT_REJECTED = 1  # some files were rejected; the rest went live
 EXIT_NOT_SWITCHED = 2  # nothing went live: --strict refusal, or nothing could be built
@@ -41,7 +42,7 @@ def run_build(articles: Path, index: Path, incremental: bool, strict: bool,
         else:
             report = build(articles, index, audience=audience, incremental=incremental,
                            strict=strict, ignore_keys=ignore)
-    except (BuildError, builds.BuildLocked) as exc:
+    except (BuildError, builds.BuildLocked, WorkerFailed) as exc:
         click.echo(f"reindex failed, nothing was switched: {exc}", err=True)
         sys.exit(EXIT_NOT_SWITCHED)
     _print_summary(report)

@@ -41,6 +41,24 @@ def test_reindex_exits_1_when_files_were_rejected_and_the_rest_is_live(runner, k
     assert builds.current_build(index_dir) is not None
 
 
+def test_reindex_exits_2_naming_a_failed_worker(runner, kb, index_dir, monkeypatch):
+    from kbsearch import build as build_module
+    from kbsearch import workers
+
+    before = builds.current_build_id(index_dir)
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(build_module, "default_count", lambda: 2)  # whatever this machine's CPUs
+
+    def broken_shard(directory):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(workers.search, "ShardWriter", broken_shard)  # inherited by the forked workers
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 2
+    assert "reindex failed, nothing was switched" in result.output and "no space left on device" in result.output
+    assert builds.current_build_id(index_dir) == before
+
+
 def test_reindex_strict_exits_2_and_switches_nothing(runner, kb, index_dir):
     before = builds.current_build_id(index_dir)
     write(kb, "bad.md", "---\ntitle: Bad\nstatus: gone\n---\nText\n")
