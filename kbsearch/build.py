@@ -129,8 +129,8 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
             return report
         if not visible:
             raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
-        # what each served document was made from: the file's content, and its path (a
-        # category may come from the folder)
+        # the version of each served document: its file's digest and path (a category may
+        # come from the folder)
         served = {a.id: f"{loaded.entries[a.path][0]} {a.path}" for a in visible}
         if not pool.started and not _patched(partial / FULL_TEXT, previous, served, shown):
             search.write_index(shown, partial / FULL_TEXT)
@@ -159,7 +159,7 @@ def _patched(directory: Path, previous: Previous | None, served: dict[str, str],
     """
     if previous is None:
         return False
-    removed = [i for i, digest in previous.served.items() if served.get(i) != digest]
+    removed = [i for i, version in previous.served.items() if served.get(i) != version]
     added = [(a, w) for a, w in shown if previous.served.get(a.id) != served[a.id]]
     return search.patch_index(previous.path / FULL_TEXT, directory, removed, added)
 

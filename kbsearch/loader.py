@@ -123,9 +123,7 @@ def load_folder(root: Path, taxonomy: Taxonomy | None, ignore_keys: Iterable[str
             entries[rel] = entry
         if progress:
             progress(len(chunk))
-    loaded = _gather(entries, skipped, parsed=len(changed))
-    loaded.signatures = trusted
-    return loaded
+    return _gather(entries, skipped, len(changed), trusted)
 
 
 def _read(path: str) -> bytes:
@@ -133,7 +131,8 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _gather(entries: dict[str, Entry | None], skipped: list[Skipped], parsed: int) -> Loaded:
+def _gather(entries: dict[str, Entry | None], skipped: list[Skipped], parsed: int,
+            signatures: dict[str, Signature]) -> Loaded:
     """Articles in folder order; of two files with one id, the first keeps it."""
     articles: list[Article] = []
     words: list[ArticleWords] = []
@@ -151,7 +150,7 @@ def _gather(entries: dict[str, Entry | None], skipped: list[Skipped], parsed: in
             seen[outcome.id] = rel
             articles.append(outcome)
             words.append(analysis)
-    return Loaded(articles, problems, skipped, entries, parsed, words)  # type: ignore[arg-type]
+    return Loaded(articles, problems, skipped, entries, parsed, words, signatures)  # type: ignore[arg-type]
 
 
 def parse_files(files: list[tuple[str, bytes]], taxonomy: Taxonomy | None,

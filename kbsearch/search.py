@@ -98,17 +98,15 @@ class ShardWriter:
         return self.count
 
 
-def write_shard(articles: Iterable[tuple[Article, ArticleWords]], directory: Path) -> int:
-    """Write a complete index of ``articles`` (with their words) into a new ``directory``; return the count."""
-    writer = ShardWriter(directory)
+def write_index(articles: Iterable[tuple[Article, ArticleWords]], directory: Path) -> int:
+    """Write ``articles`` (with their words) as a one-shard index here; return the count.
+
+    A large full reindex writes several shards at once instead (``kbsearch.workers``).
+    """
+    writer = ShardWriter(directory / "0")
     for article, words in articles:
         writer.add(article, words)
     return writer.commit()
-
-
-def write_index(articles: Iterable[tuple[Article, ArticleWords]], directory: Path) -> int:
-    """An index of one shard, written here (the reindex writes several shards at once)."""
-    return write_shard(articles, directory / "0")
 
 
 def patch_index(previous: Path, directory: Path, removed: Collection[str],

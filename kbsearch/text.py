@@ -63,16 +63,16 @@ def _stem(word: str) -> str:
     return stemmed
 
 
+def _kept(text: str) -> list[str]:
+    """The lower-cased words of ``text`` that are not dropped (too short, or stop words)."""
+    return [word for word in _words(text) if len(word) >= _MIN_LENGTH and word not in STOP_WORDS]
+
+
 def analyze(text: str) -> list[str]:
     """The stems of ``text``, in order."""
-    stems = _STEMS
-    out = []
-    for word in _words(text):
-        if len(word) >= _MIN_LENGTH and word not in STOP_WORDS:
-            out.append(stems.get(word) or _stem(word))
-    return out
+    return [_stem(word) for word in _kept(text)]
 
 
 def analyze_words(text: str) -> list[tuple[str, str]]:
     """Each stem of ``text`` with the lower-cased word it came from, in order (one pass for both)."""
-    return [(_stem(word), word) for word in _words(text) if len(word) >= _MIN_LENGTH and word not in STOP_WORDS]
+    return [(_stem(word), word) for word in _kept(text)]

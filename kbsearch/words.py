@@ -39,7 +39,7 @@ class Counts:
         return len(self.counts) // 4
 
     def stems(self) -> list[str]:
-        return self.packed.split(_SEP) if self.packed else []
+        return _unpack(self.packed)
 
     def items(self) -> list[tuple[str, int]]:
         return list(zip(self.stems(), array.array("I", self.counts)))
@@ -47,8 +47,7 @@ class Counts:
     @staticmethod
     def all_stems(rows: Iterable[Counts]) -> list[str]:
         """The stems of every row, in order, split in one pass."""
-        packed = _SEP.join(row.packed for row in rows if row.packed)
-        return packed.split(_SEP) if packed else []
+        return _unpack(_SEP.join(row.packed for row in rows if row.packed))
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         articles = copy(args.articles_dir, Path(tmp) / "articles", args.replicate)
-        files = len(scan(articles)[0])
+        paths = scan(articles)[0]
+        files = len(paths)
         print(f"{files} files ({args.replicate} x {args.articles_dir}); {os.cpu_count()} cores")
         full, alone, incremental = [], [], []
         for run in range(args.runs):
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             alone.append(build(articles, Path(tmp) / f"alone-{run}", ignore_keys=args.ignore_key,
                                workers=1).seconds)
             shutil.rmtree(Path(tmp) / f"alone-{run}")
-        target = articles / scan(articles)[0][files // 2]
+        target = articles / paths[files // 2]
         for run in range(args.runs):
             with open(target, "a", encoding="utf-8") as handle:
                 handle.write(f"\nOne more sentence, edit {run}.\n")
