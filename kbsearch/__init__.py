@@ -1,49 +1,29 @@
-"""kbsearch: knowledge-base search and case deflection for a support portal."""
+"""kbsearch: knowledge-base search and case deflection for a support portal.
+
+The package is layered; data flows one way, and each subpackage's docstring states its rule:
+
+- ``corpus``: an articles folder -> ``Article`` and its analysed words;
+- ``ranking``: per-request arithmetic on an opened build (suggestions, the search page);
+- ``index``: one build folder, written by the reindex and opened by servers and evaluate;
+- ``cases``: the case store (cases, events, attachments, the report);
+- ``evaluation``: replaying judged queries against a build;
+- ``web``: the Flask app; ``commands``: the ``kbsearch`` console script.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then ``KBSEARCH_*`` environment variables, then ``test_config``."""
-    app = Flask(__name__)
-    app.config.from_mapping(
-        # Paths are relative to the working directory, as operators run the commands from
-        # the checkout; the database sits under instance/ as in Flask's tutorial.
-        ARTICLES_DIR="articles",
-        INDEX_DIR="index",
-        DATABASE="instance/kbsearch.sqlite",
-        AUDIENCE="customer",
-        IGNORE_KEYS=[],
-        SEARCH_LIMIT=10,
-        SUGGEST_LIMIT=5,
-        MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # the largest request body, attachments included
-        ATTACHMENTS_DIR=None,  # None: an "attachments" folder beside DATABASE
-        ATTACHMENTS_MAX_FILES=5,
-        ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
-        ATTACHMENTS_MAX_TOTAL_BYTES=25 * 1024 * 1024,
-        IMPLICIT_DEFLECTION_MINUTES=30,  # a click with no case within this long counts as deflected
-        # A default secret for development only: set KBSEARCH_SECRET_KEY in production.
-        SECRET_KEY="dev",
-    )
-    if test_config is None:
-        app.config.from_prefixed_env("KBSEARCH")
-    else:
-        app.config.from_mapping(test_config)
+    """The Flask app (``flask --app kbsearch`` and gunicorn find it here); see ``kbsearch.web``.
 
-    from kbsearch import api, case_api, case_pages, commands, csrf, db, errors, live, pages, support_commands
+    Imported on call, so the offline layers (a reindex's workers, ``kbsearch evaluate``)
+    never import Flask.
+    """
+    from kbsearch.web import create_app as create
 
-    live.init_app(app)
-    db.init_app(app)
-    csrf.init_app(app)
-    commands.init_app(app)
-    support_commands.init_app(app)
-    errors.register(app)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(case_api.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(case_pages.bp)
-    return app
+    return create(test_config)

@@ -24,8 +24,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from kbsearch.build import build
-from kbsearch.loader import scan
+from kbsearch.corpus.loader import scan
+from kbsearch.index.reindex import build
 
 
 def copy(articles: Path, target: Path, replicate: int) -> Path:

@@ -31,17 +31,19 @@ from pathlib import Path
 
 from whoosh.qparser import MultifieldParser, OrGroup, PhrasePlugin
 
-from kbsearch import peers, search, spelling, textstore
-from kbsearch import results as result_pages
-from kbsearch.articles import visible_to
-from kbsearch.build import catalog
-from kbsearch.live import LiveBuild
-from kbsearch.loader import load_folder
-from kbsearch.metrics import percentile
-from kbsearch.ranker import TfidfRanker
-from kbsearch.suggest import suggest
-from kbsearch.taxonomy import load_taxonomy
-from kbsearch.textstore import TextStore
+from kbsearch.corpus.articles import visible_to
+from kbsearch.corpus.loader import load_folder
+from kbsearch.corpus.taxonomy import load_taxonomy
+from kbsearch.evaluation import peers
+from kbsearch.evaluation.metrics import percentile
+from kbsearch.index import fulltext, textstore
+from kbsearch.index.opened import Build
+from kbsearch.index.reindex import catalog
+from kbsearch.index.textstore import TextStore
+from kbsearch.ranking import results as result_pages
+from kbsearch.ranking import spelling
+from kbsearch.ranking.model import TfidfRanker
+from kbsearch.ranking.suggest import suggest
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -99,12 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         vocabulary = spelling.build_vocabulary(w.spelling() for _, w in pairs)
         fit_s = time.perf_counter() - start
         start = time.perf_counter()
-        search.write_index(pairs, Path(tmp) / "whoosh")
+        fulltext.write_index(pairs, Path(tmp) / "whoosh")
         index_s = time.perf_counter() - start
         print(f"build: TF-IDF fit + vocabulary {fit_s:.1f} s, Whoosh index {index_s:.1f} s")
-        ix = search.open_index(Path(tmp) / "whoosh")
+        ix = fulltext.open_index(Path(tmp) / "whoosh")
         textstore.write(Path(tmp), (a.text for a in articles))
-        served = LiveBuild("bench", Path(tmp), {}, ix, ranker, catalog(articles), vocabulary, TextStore(Path(tmp)))
+        served = Build("bench", Path(tmp), {}, ix, ranker, catalog(articles), vocabulary, TextStore(Path(tmp)))
         shorts, longs = make_texts(base, args.queries)
         plain = MultifieldParser(["title", "summary", "body"], ix.schema, group=OrGroup)
         plain.remove_plugin_class(PhrasePlugin)  # the index keeps no positions: quotes are plain words

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_suggest import make_texts, percentiles  # noqa: E402
 
-from kbsearch.build import build  # noqa: E402
-from kbsearch.loader import load_folder  # noqa: E402
-from kbsearch.taxonomy import load_taxonomy  # noqa: E402
+from kbsearch.corpus.loader import load_folder  # noqa: E402
+from kbsearch.corpus.taxonomy import load_taxonomy  # noqa: E402
+from kbsearch.index.reindex import build  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only: this script never loads another machine
 

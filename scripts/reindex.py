@@ -3,7 +3,7 @@
 
 import sys
 
-from kbsearch.cli import main
+from kbsearch.commands import main
 
 if __name__ == "__main__":
     main(args=["reindex", *sys.argv[1:]], prog_name="reindex.py")

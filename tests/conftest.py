@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kbsearch import create_app
-from kbsearch.build import build
+from kbsearch.index.reindex import build
 
 DATA = Path(__file__).parent / "data" / "articles"
 # ../shared beside the checkout: real corpora and benchmarks, absent on a newcomer's machine.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from conftest import write
+
 from kbsearch import create_app
-from kbsearch.build import build
+from kbsearch.index.reindex import build
 
 
 def test_config_defaults_then_environment_then_test_mapping(monkeypatch):

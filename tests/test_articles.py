@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import DATA, shared, write
-from kbsearch.articles import ArticleError, parse_article, visible_to
-from kbsearch.loader import load_folder
-from kbsearch.taxonomy import load_taxonomy
+
+from kbsearch.corpus.articles import ArticleError, parse_article, visible_to
+from kbsearch.corpus.loader import load_folder
+from kbsearch.corpus.taxonomy import load_taxonomy
 
 TAXONOMY = load_taxonomy(DATA)
 

@@ -16,11 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SUMMARY
 from werkzeug.serving import make_server
 
-from conftest import SUMMARY
-from kbsearch import create_app, db
-from kbsearch.build import build
+from kbsearch import create_app
+from kbsearch.index.reindex import build
+from kbsearch.web import current
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("KBSEARCH_CHROMIUM", "/usr/bin/chromium")
@@ -97,7 +98,7 @@ def page(browser):
 
 def title_of(app, article_id: str) -> str:
     with app.app_context():
-        from kbsearch.live import get_build
+        from kbsearch.web.current import get_build
         return get_build().details[article_id]["title"]
 
 
@@ -142,7 +143,7 @@ def test_a_customer_is_shown_the_right_article_clicks_it_and_still_submits_a_cas
     assert "sign-in.log" in page.locator(".attachments").inner_text()
     number = re.search(r"CS-\d{6}", page.url).group(0)
     with app.app_context():
-        database = db.get_db()
+        database = current.get_db()
         case = next(database.query("select * from cases where number = ?", [number]))
         kinds = [e["kind"] for e in database.query("select kind from events where session = ? order by id",
                                                   [case["session"]])]

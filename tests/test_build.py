@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing.connection
 import os
 import signal
-import multiprocessing.connection
 import struct
 import subprocess
 import sys
@@ -15,17 +15,19 @@ from pathlib import Path
 import pytest
 from conftest import write
 
-from kbsearch import builds, live, loader, search, suggest, workers
-from kbsearch import results as result_pages
-from kbsearch.build import BuildError, build
-from kbsearch.builds import BuildLocked
-from kbsearch.ranker import TfidfRanker
+from kbsearch.corpus import loader
+from kbsearch.index import fulltext, layout, opened, workers
+from kbsearch.index.layout import BuildLocked
+from kbsearch.index.reindex import BuildError, build
+from kbsearch.ranking import results as result_pages
+from kbsearch.ranking import suggest
+from kbsearch.ranking.model import TfidfRanker
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def served_ids(index_dir: Path) -> set[str]:
-    ix = search.open_index(builds.current_build(index_dir) / "whoosh")
+    ix = fulltext.open_index(layout.current_build(index_dir) / "whoosh")
     with ix.searcher() as s:
         return {fields["id"] for fields in s.all_stored_fields()}
 
@@ -34,7 +36,7 @@ def test_full_build_indexes_only_what_customers_may_see(kb, index_dir):
     report = build(kb, index_dir)
     assert report.switched and report.indexed == 4 and report.files == 7
     assert served_ids(index_dir) == {"locked-account", "expired-password", "sso-setup", "invoice-download"}
-    manifest = builds.read_manifest(builds.current_build(index_dir))
+    manifest = layout.read_manifest(layout.current_build(index_dir))
     assert manifest["audience"] == "customer" and manifest["indexed"] == 4
     assert manifest["counts"]["status"] == {"archived": 1, "draft": 1, "published": 5}
     assert {"python", "whoosh", "scikit-learn"} <= set(manifest["versions"])
@@ -58,7 +60,7 @@ def test_strict_switches_nothing_when_a_file_is_rejected(kb, index_dir):
     write(kb, "broken.md", "---\nstatus: nope\n---\n# Broken\n\nText\n")
     write(kb, "new-article.md", "# New article\n\nText\n")
     report = build(kb, index_dir, strict=True)
-    assert not report.switched and builds.current_build_id(index_dir) == first.build_id
+    assert not report.switched and layout.current_build_id(index_dir) == first.build_id
     assert "new-article" not in served_ids(index_dir)
 
 
@@ -72,9 +74,9 @@ def test_a_build_failing_midway_leaves_the_old_build_served(kb, index_dir, monke
     monkeypatch.setattr(TfidfRanker, "fit", crash)
     with pytest.raises(RuntimeError, match="disk full"):
         build(kb, index_dir)
-    assert builds.current_build_id(index_dir) == first.build_id
+    assert layout.current_build_id(index_dir) == first.build_id
     assert "new-article" not in served_ids(index_dir)
-    assert [p.name for p in builds.builds_dir(index_dir).iterdir()] == [first.build_id]
+    assert [p.name for p in layout.builds_dir(index_dir).iterdir()] == [first.build_id]
 
 
 def test_a_reindex_killed_with_sigkill_leaves_the_old_build_served(kb, index_dir):
@@ -85,18 +87,18 @@ def test_a_reindex_killed_with_sigkill_leaves_the_old_build_served(kb, index_dir
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "reindex.py")], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while not any(p.name.endswith(builds.PARTIAL) for p in builds.builds_dir(index_dir).iterdir()):
+    while not any(p.name.endswith(layout.PARTIAL) for p in layout.builds_dir(index_dir).iterdir()):
         assert time.monotonic() < deadline and proc.poll() is None, "the build never started"
         time.sleep(0.01)
     time.sleep(0.1)
     assert proc.poll() is None, "the build finished before the kill: give it more work"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert builds.current_build_id(index_dir) == first.build_id
+    assert layout.current_build_id(index_dir) == first.build_id
     assert "bulk--article-1" not in served_ids(index_dir)
     report = build(kb, index_dir)  # the next build clears the abandoned partial one
     assert report.switched and "bulk--article-1" in served_ids(index_dir)
-    assert not any(p.name.endswith(builds.PARTIAL) for p in builds.builds_dir(index_dir).iterdir())
+    assert not any(p.name.endswith(layout.PARTIAL) for p in layout.builds_dir(index_dir).iterdir())
 
 
 def test_a_reindex_killed_while_parsing_leaves_no_worker_process_behind(kb, index_dir):
@@ -118,7 +120,7 @@ def test_a_reindex_killed_while_parsing_leaves_no_worker_process_behind(kb, inde
         time.sleep(0.05)
     left = {p: Path(f"/proc/{p}/cmdline").read_bytes()[:120] for p in processes_with(marker)}
     assert not left, f"processes outlived the reindex: {left}"
-    assert builds.current_build_id(index_dir) is None
+    assert layout.current_build_id(index_dir) is None
 
 
 def processes_with(marker: str) -> list[int]:
@@ -137,8 +139,8 @@ def processes_with(marker: str) -> list[int]:
 
 def test_only_one_reindex_runs_at_a_time(kb, index_dir):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from kbsearch import builds\n"
-         "with builds.locked(sys.argv[1]):\n print('held', flush=True); time.sleep(30)", str(index_dir)],
+        [sys.executable, "-c", "import sys, time; from kbsearch.index import layout\n"
+         "with layout.locked(sys.argv[1]):\n print('held', flush=True); time.sleep(30)", str(index_dir)],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -154,7 +156,7 @@ def test_nothing_visible_is_an_error_and_switches_nothing(tmp_path):
     write(tmp_path / "kb", "draft.md", "---\nstatus: draft\n---\n# Draft\n\nText\n")
     with pytest.raises(BuildError, match="no article"):
         build(tmp_path / "kb", tmp_path / "index")
-    assert builds.current_build_id(tmp_path / "index") is None
+    assert layout.current_build_id(tmp_path / "index") is None
 
 
 def test_a_broken_taxonomy_is_reported_with_its_line(kb, index_dir):
@@ -165,12 +167,12 @@ def test_a_broken_taxonomy_is_reported_with_its_line(kb, index_dir):
 
 def test_old_builds_are_pruned_keeping_the_previous_one(kb, index_dir):
     ids = [build(kb, index_dir).build_id for _ in range(4)]
-    assert sorted(p.name for p in builds.builds_dir(index_dir).iterdir()) == ids[-2:]
+    assert sorted(p.name for p in layout.builds_dir(index_dir).iterdir()) == ids[-2:]
 
 
 def answers(index_dir: Path, queries: list[str]) -> list:
     """What a reader gets: search pages (scores, snippets, facets) and suggestions."""
-    served = live.load(builds.current_build(index_dir))
+    served = opened.load(layout.current_build(index_dir))
     out = []
     for q in queries:
         page = result_pages.search_page(served, q, per_page=20)
@@ -186,7 +188,7 @@ def full_text(index_dir: Path, words: list[str] = ()) -> tuple:
     Not its ranking: Whoosh's coordination bonus counts the words each segment holds, so
     its scores move with how the index is split into segments, and nothing served uses them.
     """
-    ix = search.open_index(builds.current_build(index_dir) / "whoosh")
+    ix = fulltext.open_index(layout.current_build(index_dir) / "whoosh")
     with ix.searcher() as s:
         stored = sorted((f["id"], sorted(f.items())) for f in s.all_stored_fields())
         fields = ("title", "summary", "tags", "body")
@@ -219,22 +221,22 @@ def test_incremental_gives_exactly_what_a_full_build_gives(kb, index_dir, tmp_pa
     # the full-text index was patched: the same documents, and statistics that still count
     # the replaced ones until Whoosh merges their segment
     assert full_text(index_dir) == full_text(full_dir)
-    with search.open_index(builds.current_build(index_dir) / "whoosh").searcher() as s:
+    with fulltext.open_index(layout.current_build(index_dir) / "whoosh").searcher() as s:
         assert s.doc_count_all() > s.doc_count()  # patched, not rewritten
 
 
 def test_an_incremental_build_never_changes_the_previous_builds_files(kb, index_dir):
     add_bulk(kb)
     first = build(kb, index_dir)
-    before = {p: p.read_bytes() for p in builds.current_build(index_dir).rglob("*") if p.is_file()}
+    before = {p: p.read_bytes() for p in layout.current_build(index_dir).rglob("*") if p.is_file()}
     (kb / "expired-password.md").write_text((kb / "expired-password.md").read_text() + "\nOne more line.\n")
     (kb / "invoice-download.md").unlink()
     report = build(kb, index_dir, incremental=True)
     assert report.incremental and report.parsed == 1
     assert {p: p.read_bytes() for p in before} == before  # hard links shared with the new build included
-    assert live.load(builds.builds_dir(index_dir) / first.build_id).ranker.ids_  # still opens
+    assert opened.load(layout.builds_dir(index_dir) / first.build_id).ranker.ids_  # still opens
     assert "invoice-download" not in served_ids(index_dir) and "expired-password" in served_ids(index_dir)
-    with search.open_index(builds.current_build(index_dir) / "whoosh").searcher() as s:
+    with fulltext.open_index(layout.current_build(index_dir) / "whoosh").searcher() as s:
         assert s.doc_count_all() > s.doc_count()  # patched, not rewritten
 
 
@@ -243,7 +245,7 @@ def test_the_full_text_index_is_rewritten_once_deletions_would_pile_up(kb, index
     for name in ("expired-password.md", "locked-account.md"):  # 2 of 4 served articles change
         (kb / name).write_text((kb / name).read_text() + "\nEdited.\n")
     build(kb, index_dir, incremental=True)
-    ix = search.open_index(builds.current_build(index_dir) / "whoosh")
+    ix = fulltext.open_index(layout.current_build(index_dir) / "whoosh")
     with ix.searcher() as s:
         assert s.doc_count_all() == s.doc_count() == 4  # nothing deleted: written whole
 
@@ -254,7 +256,7 @@ def test_worker_processes_build_exactly_what_one_process_builds(kb, tmp_path, mo
     alone, shared_out = tmp_path / "alone", tmp_path / "workers"
     build(kb, alone, workers=1)
     build(kb, shared_out, workers=2)
-    assert sorted(p.name for p in (builds.current_build(shared_out) / "whoosh").iterdir()) == ["0", "1"]
+    assert sorted(p.name for p in (layout.current_build(shared_out) / "whoosh").iterdir()) == ["0", "1"]
     assert answers(alone, queries) == answers(shared_out, queries)
     words = ["lock", "account", "invoic", "sso", "password"]
     assert full_text(alone, words) == full_text(shared_out, words)
@@ -268,7 +270,7 @@ def test_a_duplicate_id_in_worker_shards_is_written_once(kb, tmp_path, monkeypat
     assert [p.message for p in report.problems] == ["duplicate id 'locked-account': already used by locked-account.md"]
     build(kb, tmp_path / "alone", workers=1)
     assert full_text(tmp_path / "workers", ["lock", "copi"]) == full_text(tmp_path / "alone", ["lock", "copi"])
-    with search.open_index(builds.current_build(tmp_path / "workers") / "whoosh").searcher() as s:
+    with fulltext.open_index(layout.current_build(tmp_path / "workers") / "whoosh").searcher() as s:
         ids = [fields["id"] for fields in s.all_stored_fields()]
     assert sorted(ids) == sorted(set(ids))
 
@@ -296,8 +298,8 @@ def test_a_worker_that_dies_fails_the_build_instead_of_hanging_it(kb, index_dir,
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    assert builds.current_build_id(index_dir) is None
-    assert list(builds.builds_dir(index_dir).iterdir()) == []
+    assert layout.current_build_id(index_dir) is None
+    assert list(layout.builds_dir(index_dir).iterdir()) == []
 
 
 def test_a_reindex_beside_other_threads_starts_its_workers_from_a_fork_server(kb, tmp_path, monkeypatch):
@@ -329,11 +331,11 @@ def test_a_worker_that_fails_fails_the_build_and_switches_nothing(kb, index_dir,
     def broken_shard(directory):
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(workers.search, "ShardWriter", broken_shard)  # inherited by the forked workers
+    monkeypatch.setattr(workers.fulltext, "ShardWriter", broken_shard)  # inherited by the forked workers
     with pytest.raises(workers.WorkerFailed, match="no space left on device"):
         build(kb, index_dir, workers=2)
-    assert builds.current_build_id(index_dir) == first.build_id
-    assert [p.name for p in builds.builds_dir(index_dir).iterdir()] == [first.build_id]
+    assert layout.current_build_id(index_dir) == first.build_id
+    assert [p.name for p in layout.builds_dir(index_dir).iterdir()] == [first.build_id]
 
 
 def age(folder: Path, seconds: int = 3600) -> None:
@@ -355,7 +357,7 @@ def test_incremental_does_not_read_files_whose_size_time_and_inode_are_unchanged
     monkeypatch.setattr(loader, "_read", lambda path: read.append(Path(path).name) or real_read(path))
     report = build(kb, index_dir, incremental=True)
     assert read == ["expired-password.md"] and report.parsed == 1
-    served = live.load(builds.current_build(index_dir))
+    served = opened.load(layout.current_build(index_dir))
     assert "can't be reused!" in served.texts.get(served.ranker.positions_["expired-password"])
 
 
@@ -386,9 +388,9 @@ def test_a_moved_article_keeps_the_category_of_its_new_folder_incrementally(tmp_
     build(kb, tmp_path / "index", incremental=True)
     build(kb, tmp_path / "full")
     assert full_text(tmp_path / "index") == full_text(tmp_path / "full")
-    served = live.load(builds.current_build(tmp_path / "index"))
+    served = opened.load(layout.current_build(tmp_path / "index"))
     assert served.details["moved"]["category"] == "network"
-    assert search.get_document(served.index, "moved")["category"] == "network"
+    assert fulltext.get_document(served.index, "moved")["category"] == "network"
 
 
 def test_files_changed_just_before_a_reindex_are_read_again_by_the_next(kb, index_dir, monkeypatch):

@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlite_utils.db
 
-from kbsearch import db
+from kbsearch.web import current
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 CASE = {"subject": "Locked out", "category": "access", "subcategory": "passwords",
@@ -24,8 +24,8 @@ def form(*files, **changes):
 def stored(app):
     """Everything the store holds: case rows, attachment rows and files on disk."""
     with app.app_context():
-        database = db.get_db()
-        folder = db.attachments_dir()
+        database = current.get_db()
+        folder = current.attachments_dir()
         files = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
         return list(database.query("select * from cases")), list(database.query("select * from attachments")), files
 
@@ -54,7 +54,7 @@ def test_attachments_are_stored_under_server_names_with_their_metadata(app, clie
     _, rows, files = stored(app)
     assert sorted(r["stored_as"] for r in rows) == files and not any("shot" in f for f in files)
     with app.app_context():
-        assert (db.attachments_dir() / rows[0]["stored_as"]).read_bytes() == PNG
+        assert (current.attachments_dir() / rows[0]["stored_as"]).read_bytes() == PNG
 
 
 @pytest.mark.parametrize("files, changes, field", [
@@ -129,7 +129,7 @@ def test_shown_keeps_only_articles_the_build_serves(app, client):
     rows, _, _ = stored(app)
     assert json.loads(rows[0]["shown"]) == ["locked-account"]
     with app.app_context():
-        events = list(db.get_db().query("select kind, case_number, session from events"))
+        events = list(current.get_db().query("select kind, case_number, session from events"))
     assert events == [{"kind": "submitted", "case_number": body["number"], "session": "form-session-1"}]
 
 
@@ -155,7 +155,7 @@ def test_set_status_shows_the_solution_to_the_customer(client, runner):
 
 
 def test_a_write_failing_midway_leaves_no_file(tmp_path, monkeypatch):
-    from kbsearch import attachments
+    from kbsearch.cases import attachments
 
     real, calls = attachments.os.fsync, []
 

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import write
-from kbsearch import builds
-from kbsearch.cli import main
+
+from kbsearch.commands import main
+from kbsearch.index import layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,33 +38,33 @@ def test_reindex_exits_1_when_files_were_rejected_and_the_rest_is_live(runner, k
     result = runner.invoke(args=["reindex"])
     assert result.exit_code == 1
     assert "error: bad.md:3: unknown audience 'everyone'" in result.output
-    assert builds.current_build(index_dir) is not None
+    assert layout.current_build(index_dir) is not None
 
 
 def test_reindex_exits_2_naming_a_failed_worker(runner, kb, index_dir, monkeypatch):
-    from kbsearch import build as build_module
-    from kbsearch import workers
+    from kbsearch.index import reindex as build_module
+    from kbsearch.index import workers
 
-    before = builds.current_build_id(index_dir)
+    before = layout.current_build_id(index_dir)
     monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
     monkeypatch.setattr(build_module, "default_count", lambda: 2)  # whatever this machine's CPUs
 
     def broken_shard(directory):
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(workers.search, "ShardWriter", broken_shard)  # inherited by the forked workers
+    monkeypatch.setattr(workers.fulltext, "ShardWriter", broken_shard)  # inherited by the forked workers
     result = runner.invoke(args=["reindex"])
     assert result.exit_code == 2
     assert "reindex failed, nothing was switched" in result.output and "no space left on device" in result.output
-    assert builds.current_build_id(index_dir) == before
+    assert layout.current_build_id(index_dir) == before
 
 
 def test_reindex_strict_exits_2_and_switches_nothing(runner, kb, index_dir):
-    before = builds.current_build_id(index_dir)
+    before = layout.current_build_id(index_dir)
     write(kb, "bad.md", "---\ntitle: Bad\nstatus: gone\n---\nText\n")
     result = runner.invoke(args=["reindex", "--strict"])
     assert result.exit_code == 2 and "served index is unchanged" in result.output
-    assert builds.current_build_id(index_dir) == before
+    assert layout.current_build_id(index_dir) == before
 
 
 def test_reindex_options_override_the_configuration(runner, tmp_path):
@@ -72,7 +72,7 @@ def test_reindex_options_override_the_configuration(runner, tmp_path):
     write(tmp_path / "kb2", "only.md", "# Only article\n\nText.\n")
     result = runner.invoke(args=["reindex", "--articles", str(tmp_path / "kb2"), "--index", str(other)])
     assert result.exit_code == 0 and "1 indexed" in result.output
-    assert builds.current_build(other) is not None
+    assert layout.current_build(other) is not None
 
 
 def test_reindex_reports_a_missing_folder_and_exits_2(runner, tmp_path):
@@ -92,4 +92,4 @@ def test_the_three_ways_to_reindex_share_one_build(command, kb, tmp_path):
     done = subprocess.run([*command, "--incremental"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "4 indexed" in done.stdout
-    assert builds.current_build(tmp_path / "ix") is not None
+    assert layout.current_build(tmp_path / "ix") is not None

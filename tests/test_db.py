@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kbsearch import db
+from kbsearch.cases import db
 
 
 def test_migrations_apply_once_and_are_recorded(tmp_path):
@@ -31,7 +31,7 @@ def test_concurrent_writers_queue_instead_of_failing(tmp_path):
     """Several connections creating cases at once (as gunicorn workers do): every case is stored."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from kbsearch.cases import CaseInput, create_case
+    from kbsearch.cases.store import CaseInput, create_case
 
     path = tmp_path / "cases.sqlite"
     setup = db.open_db(path)

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, write
-from kbsearch import metrics
+
+from kbsearch.evaluation import metrics
 
 
 def test_metrics_match_hand_computed_values():

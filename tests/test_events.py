@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from kbsearch import db
+from kbsearch.web import current
 
 SESSION = "form-session-1"
 
 
 def events(app):
     with app.app_context():
-        return list(db.get_db().query("select session, kind, article_id, articles, case_number, query from events"))
+        return list(current.get_db().query("select session, kind, article_id, articles, case_number, query from events"))
 
 
 def test_a_shown_event_keeps_the_ids_and_the_trimmed_subject(app, client):

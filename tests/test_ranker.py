@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from kbsearch.ranker import bm25f, document_frequency
+from kbsearch.ranking.model import bm25f, document_frequency
 
 
 def test_bm25f_weights_match_the_formula():
@@ -34,10 +34,10 @@ def test_a_repeated_word_saturates():
 def test_query_weights_equal_scikit_learns_transform():
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from kbsearch import text
-    from kbsearch.articles import Article
-    from kbsearch.ranker import TfidfRanker
-    from kbsearch.words import analyse
+    from kbsearch.corpus import text
+    from kbsearch.corpus.articles import Article
+    from kbsearch.corpus.words import analyse
+    from kbsearch.ranking.model import TfidfRanker
 
     def article(i: str, title: str, body: str) -> Article:
         return Article(id=i, title=title, type="knowledge", status="published", audience="public", language="en",
@@ -57,14 +57,13 @@ def test_query_weights_equal_scikit_learns_transform():
 
 def test_the_matrices_count_each_field_as_scikit_learn_would():
     """Counts made from the loader's analysis equal CountVectorizer's on the same texts."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    from kbsearch import text
-    from kbsearch.loader import load_folder
-    from kbsearch.ranker import TfidfRanker
-    from kbsearch.taxonomy import load_taxonomy
     from conftest import DATA
-    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+    from kbsearch.corpus import text
+    from kbsearch.corpus.loader import load_folder
+    from kbsearch.corpus.taxonomy import load_taxonomy
+    from kbsearch.ranking.model import TfidfRanker
 
     loaded = load_folder(DATA, load_taxonomy(DATA))
     ranker = TfidfRanker().fit(loaded.articles, loaded.words)

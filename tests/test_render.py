@@ -5,11 +5,11 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-
 from conftest import write
+
 from kbsearch import create_app
-from kbsearch.build import build
-from kbsearch.render import to_html
+from kbsearch.index.reindex import build
+from kbsearch.web.render import to_html
 
 
 @pytest.mark.parametrize("source", [

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from kbsearch import db, report
+from kbsearch.cases import db, report
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 

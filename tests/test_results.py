@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kbsearch.results import snippet
+from kbsearch.ranking.snippets import snippet
 
 
 def test_the_passage_with_most_query_words_is_chosen_and_marked():
@@ -28,16 +28,16 @@ def test_two_separate_passages_when_words_are_far_apart():
 
 
 def test_the_pages_of_a_query_hold_every_result_once(tmp_path):
-    from kbsearch import builds, live
-    from kbsearch.build import build
-    from kbsearch.results import search_page
+    from kbsearch.index import layout, opened
+    from kbsearch.index.reindex import build
+    from kbsearch.ranking.results import search_page
 
     (tmp_path / "kb").mkdir()
     for i in range(50):  # 40 alike, 10 each a little different
         extra = f" Tray {i} feeds paper{' slowly' * (i % 3)}." if i % 5 == 0 else ""
         (tmp_path / "kb" / f"a{i:02d}.md").write_text(f"# Printer jams\n\nThe printer jams on page two.{extra}\n")
     build(tmp_path / "kb", tmp_path / "index")
-    served = live.load(builds.current_build(tmp_path / "index"))
+    served = opened.load(layout.current_build(tmp_path / "index"))
     pages = [search_page(served, "printer jams", page=p, per_page=10) for p in range(1, 6)]
     ids = [c.id for p in pages for c in p.results]
     assert pages[0].total == 50 and len(ids) == 50 and len(set(ids)) == 50
@@ -46,7 +46,7 @@ def test_the_pages_of_a_query_hold_every_result_once(tmp_path):
 def test_page_rows_with_many_equal_scores():
     import numpy as np
 
-    from kbsearch.results import page_rows
+    from kbsearch.ranking.results import page_rows
 
     rng = np.random.default_rng(0)
     scores = np.array([1.0] * 40 + list(rng.random(10) * 2), dtype=np.float32)

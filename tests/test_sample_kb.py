@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kbsearch import create_app
-from kbsearch.build import build
+from kbsearch.index.reindex import build
 
 ARTICLES = Path(__file__).resolve().parents[1] / "articles"
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from kbsearch.spelling import MAX_TWO_EDITS, MAX_WORD, article_words, build_vocabulary, correct, suggest_text
+from kbsearch.ranking.spelling import (
+    MAX_TWO_EDITS,
+    MAX_WORD,
+    article_words,
+    build_vocabulary,
+    correct,
+    suggest_text,
+)
 
 VOCABULARY = build_vocabulary(article_words(title, text) for title, text in [
     ("Password expired", "Choose a new password on the reset page."),
@@ -39,7 +46,7 @@ def test_overlong_words_are_not_searched_for_corrections():
 
 
 def test_suggestion_snippets_never_mark_inside_an_escaped_character():
-    from kbsearch.suggest import highlight
+    from kbsearch.ranking.snippets import highlight
 
     marked = highlight('Use <b> & "quotes" for amplifiers', ["lt", "amp", "quot"])
     assert marked == 'Use &lt;b&gt; &amp; &quot;<mark>quotes</mark>&quot; for <mark>amplifiers</mark>'

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kbsearch import text
+from kbsearch.corpus import text
 
 DATA = Path(__file__).parent / "data" / "articles"
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from kbsearch import builds, create_app
-from kbsearch.build import build
+from kbsearch import create_app
+from kbsearch.index import layout
+from kbsearch.index.reindex import build
 
 ALWAYS_HIDDEN = {"zorblatt", "quendrix", "frobnitz", "draft-refunds", "archived-invoices", "internal-unlock"}
 CUSTOMER_ONLY = {"metadata", "sso-setup"}
@@ -75,7 +76,7 @@ def test_counts_only_count_visible_articles(deployment):
 
 def test_hidden_text_never_reaches_the_served_files(deployment, index_dir):
     _, hidden, _ = deployment
-    served = builds.current_build(index_dir)
+    served = layout.current_build(index_dir)
     for path in served.rglob("*"):
         if path.is_file() and path.name != "entries.pickle":  # the build cache is never served
             data = path.read_bytes().lower()

@@ -1,0 +1,155 @@
+"""Case attachments: which files are accepted, and how they are written so none is lost.
+
+The type is decided here from the file's name *and* its first bytes, never from what the
+browser claims, and files are stored under names the server picks. Nothing is written
+until every file of a request has passed, so a rejected request leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from kbsearch.cases.fields import Fields
+from kbsearch.durable import fsync_dir
+
+# extension -> (stored type, byte signatures it must start with; None = text)
+TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    "webp": ("image/webp", (b"RIFF",)),
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "zip": ("application/zip", (b"PK\x03\x04", b"PK\x05\x06")),
+    "txt": ("text/plain", None),
+    "log": ("text/plain", None),
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_files: int
+    max_file_bytes: int
+    max_total_bytes: int
+
+    @classmethod
+    def from_config(cls, config) -> Limits:
+        return cls(config["ATTACHMENTS_MAX_FILES"], config["ATTACHMENT_MAX_BYTES"],
+                   config["ATTACHMENTS_MAX_TOTAL_BYTES"])
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as received: the name the customer gave it and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A checked file, ready to store: a display name, its type and digest."""
+
+    name: str
+    type: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def readable(size: int) -> str:
+    """A byte count as people read limits: 10 MB, 512 KB, 100 bytes."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:g} {unit}"
+    return f"{size} bytes"
+
+
+def display_name(name: str) -> str:
+    """The customer's file name, shown back to people only: no folders, no control characters."""
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C")
+    return name.strip()[:200]
+
+
+def _type_of(name: str, data: bytes) -> str | None:
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in TYPES:
+        return None
+    kind, signatures = TYPES[extension]
+    if signatures is None:
+        return kind if b"\x00" not in data else None
+    if extension == "webp" and data[8:12] != b"WEBP":
+        return None
+    return kind if data.startswith(signatures) else None
+
+
+def check(uploads: list[Upload], limits: Limits, fields: Fields, field: str = "attachments") -> list[Accepted]:
+    """Every upload that passes; each failure is reported on ``fields`` naming the file."""
+    if len(uploads) > limits.max_files:
+        fields.bad(field, f"at most {limits.max_files} files may be attached")
+        return []
+    accepted: list[Accepted] = []
+    for upload in uploads:
+        name = display_name(upload.name)
+        if not name:
+            fields.bad(field, "every attachment needs a file name")
+        elif not upload.data:
+            fields.bad(field, f"{name} is empty")
+        elif len(upload.data) > limits.max_file_bytes:
+            fields.bad(field, f"{name} is larger than {readable(limits.max_file_bytes)}")
+        else:
+            kind = _type_of(name, upload.data)
+            if kind is None:
+                fields.bad(field, f"{name}: only images (PNG, JPEG, GIF, WebP), PDF, text and log files, "
+                                  "and zip archives may be attached, and the content must match the name")
+            else:
+                accepted.append(Accepted(name, kind, upload.data))
+    if sum(a.size for a in accepted) > limits.max_total_bytes:
+        fields.bad(field, f"attachments together must be at most {readable(limits.max_total_bytes)}")
+    return accepted
+
+
+def store(files: list[Accepted], folder: Path) -> list[str]:
+    """Write ``files`` durably under fresh server-chosen names; return those names.
+
+    Each file goes to a ``.part`` name, is flushed to disk and renamed, and the folder
+    is flushed, so a name returned here survives a crash. On failure nothing is left.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    try:
+        for accepted in files:
+            extension = accepted.name.rsplit(".", 1)[-1].lower()
+            stored_as = f"{uuid.uuid4().hex}.{extension}"
+            written.append(stored_as)  # before writing: a failure midway still removes its .part
+            partial = folder / (stored_as + ".part")
+            with open(partial, "xb") as out:
+                out.write(accepted.data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(partial, folder / stored_as)
+        fsync_dir(folder)
+    except BaseException:
+        discard(written, folder)
+        raise
+    return written
+
+
+def discard(names: list[str], folder: Path) -> None:
+    """Remove stored files whose case was not saved after all."""
+    for name in names:
+        for path in (folder / name, folder / (name + ".part")):
+            path.unlink(missing_ok=True)

@@ -1,0 +1,67 @@
+"""Deflection events: what the suggestions panel showed and what the customer did with it.
+
+Each form session gets an opaque id; the panel reports ``shown`` (which articles, for
+which subject), ``clicked``, ``helpful``, ``not_helpful`` and ``deflected`` ("this solved
+my problem"). ``submitted`` is written by the server with the case itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kbsearch.cases.db import Database, now, writing
+from kbsearch.cases.fields import Fields
+
+KINDS = ("shown", "clicked", "helpful", "not_helpful", "deflected", "submitted")
+NEEDS_ARTICLE = ("clicked", "helpful", "not_helpful", "deflected")
+MAX_QUERY = 300  # subjects are at most this long; descriptions are never stored in events
+MAX_ARTICLES = 20
+
+
+@dataclass
+class Event:
+    session: str
+    kind: str
+    article_id: str | None = None
+    articles: list[str] = field(default_factory=list)
+    case_number: str | None = None
+    query: str | None = None
+
+
+def read_event(source: Mapping, served_ids: Mapping, db: Database) -> tuple[Event, Fields]:
+    """Check an event from the panel: the kind's required fields, and that what it names exists."""
+    fields = Fields()
+    session = fields.token(source, "session", required=True)
+    kind = fields.text(source, "kind", 20)
+    if kind not in KINDS:
+        fields.bad("kind", "must be one of " + ", ".join(KINDS))
+    article_id = fields.text(source, "article_id", 200) or None
+    if kind in NEEDS_ARTICLE and not article_id:
+        fields.bad("article_id", f"is required for {kind} events")
+    elif article_id and article_id not in served_ids:
+        fields.bad("article_id", f"no article {article_id!r}")
+    articles = fields.id_list(source, "articles", MAX_ARTICLES)
+    unknown = [a for a in articles if a not in served_ids]
+    if unknown:
+        fields.bad("articles", f"no article {unknown[0]!r}")
+    if kind == "shown" and not articles:
+        fields.bad("articles", "is required for shown events: the ids displayed")
+    query = " ".join(fields.text(source, "query", 20_000).split())[:MAX_QUERY] or None
+    case_number = fields.text(source, "case_number", 20) or None
+    if kind == "submitted":
+        owner = list(db.query("select session from cases where number = ?", [case_number or ""]))
+        if not owner or owner[0]["session"] != session:
+            fields.bad("case_number", "must name a case submitted from this session")
+    return Event(session, kind, article_id, articles, case_number, query), fields
+
+
+def record(db: Database, event: Event) -> int:
+    """Store one event; return its id."""
+    with writing(db):
+        return db["events"].insert({
+            "session": event.session, "kind": event.kind, "article_id": event.article_id,
+            "articles": json.dumps(event.articles) if event.articles else None,
+            "case_number": event.case_number, "query": event.query, "created": now(),
+        }).last_pk

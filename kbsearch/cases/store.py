@@ -1,0 +1,145 @@
+"""Cases: what a customer submits, how it is checked, stored and looked up again.
+
+A case is stored with its attachments' metadata and a ``submitted`` event in one
+transaction, after its files are on disk, so the number handed back always names a
+complete case. The secret that unlocks it is returned once and kept only as a hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kbsearch.cases import attachments
+from kbsearch.cases.attachments import Accepted, Limits, Upload
+from kbsearch.cases.db import Database, now, writing
+from kbsearch.cases.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
+
+MAX_NAME = 200
+MAX_SHOWN = 50
+STATUSES = ("new", "open", "waiting", "solved", "closed")
+
+
+class CaseNotFound(Exception):
+    """No case with that number (or the secret does not match it)."""
+
+
+@dataclass
+class CaseInput:
+    """A validated case, ready to store."""
+
+    subject: str
+    category: str
+    subcategory: str
+    description: str
+    name: str
+    email: str
+    session: str = ""
+    shown: list[str] = field(default_factory=list)
+    files: list[Accepted] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Created:
+    number: str
+    secret: str
+
+
+def read_case(source: Mapping, uploads: list[Upload], taxonomy: dict | None, served_ids: Mapping,
+              limits: Limits) -> tuple[CaseInput, Fields]:
+    """Check every field of a submission; the caller decides how to show ``Fields.errors``.
+
+    ``shown`` (the articles the panel showed) keeps only ids the served build holds.
+    """
+    fields = Fields()
+    subject = fields.required(source, "subject", MAX_SUBJECT)
+    category, subcategory = taxonomy_filters(fields, source, taxonomy)
+    if not category and not fields.has("category"):
+        fields.bad("category", "is required")
+    description = fields.required(source, "description", MAX_DESCRIPTION)
+    name = fields.required(source, "name", MAX_NAME)
+    email = fields.email(source, "email")
+    session = fields.token(source, "session")
+    shown = [i for i in fields.id_list(source, "shown", MAX_SHOWN) if i in served_ids]
+    files = attachments.check(uploads, limits, fields)
+    return CaseInput(subject, category or "", subcategory or "", description, name, email, session,
+                     shown, files), fields
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_case(db: Database, case: CaseInput, folder: Path) -> Created:
+    """Store ``case`` and its files; return its number and secret once both are durable.
+
+    :raise: whatever the disk or database raises; then nothing of the case remains.
+    """
+    stored = attachments.store(case.files, folder)
+    secret = secrets.token_urlsafe(18)
+    created = now()
+    try:
+        with writing(db):
+            table = db["cases"]
+            case_id = table.insert({
+                "number": f"pending-{secrets.token_hex(8)}", "secret_hash": _hash(secret),
+                "subject": case.subject, "category": case.category, "subcategory": case.subcategory,
+                "description": case.description, "name": case.name, "email": case.email, "status": "new",
+                "solution": None, "session": case.session or None, "shown": json.dumps(case.shown),
+                "created": created, "updated": created,
+            }).last_pk
+            number = f"CS-{case_id:06d}"
+            table.update(case_id, {"number": number})
+            db["attachments"].insert_all([
+                {"case_id": case_id, "name": f.name, "stored_as": s, "size": f.size, "type": f.type,
+                 "sha256": f.sha256} for f, s in zip(case.files, stored)])
+            if case.session:
+                db["events"].insert({"session": case.session, "kind": "submitted", "article_id": None,
+                                     "articles": None, "case_number": number, "query": None,
+                                     "created": created})
+    except BaseException:
+        attachments.discard(stored, folder)
+        raise
+    return Created(number, secret)
+
+
+def get_case(db: Database, number: str, secret: str) -> dict[str, Any]:
+    """The case's details for its owner.
+
+    :raise CaseNotFound: no such number, or a wrong secret; the two are indistinguishable.
+    """
+    found = list(db.query("select * from cases where number = ?", [number]))
+    if not found or not secret or not hmac.compare_digest(found[0]["secret_hash"], _hash(secret)):
+        raise CaseNotFound(number)
+    row = found[0]
+    files = db.query("select name, size, type, sha256 from attachments where case_id = ? order by id", [row["id"]])
+    return {
+        "number": row["number"], "status": row["status"], "solution": row["solution"],
+        "subject": row["subject"], "category": row["category"], "subcategory": row["subcategory"] or None,
+        "description": row["description"], "name": row["name"], "email": row["email"],
+        "created": row["created"], "updated": row["updated"], "attachments": list(files),
+    }
+
+
+def set_status(db: Database, number: str, status: str, solution: str | None = None) -> None:
+    """Move a case along (the support side); ``solution`` is shown on the customer's status page.
+
+    :raise CaseNotFound: no such number.
+    :raise ValueError: an unknown status.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+    changes: dict[str, Any] = {"status": status, "updated": now()}
+    if solution is not None:
+        changes["solution"] = solution
+    with writing(db):
+        found = list(db.query("select id from cases where number = ?", [number]))
+        if not found:
+            raise CaseNotFound(number)
+        db["cases"].update(found[0]["id"], changes)

@@ -1,0 +1,42 @@
+"""The ``kbsearch`` console script: operator and support commands over the other layers.
+
+Rule: click commands only; each reads its settings from the app's configuration (``flask.cli``)
+and turns the layers' errors into a message and an exit status, never a traceback
+(``click.ClickException`` for exit 1, ``click.exceptions.Exit`` for others).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def init_app(app: Flask) -> None:
+    from kbsearch.commands import evaluate, reindex, support
+
+    app.cli.add_command(reindex.reindex_command)
+    app.cli.add_command(reindex.serve_command)
+    app.cli.add_command(evaluate.evaluate_command)
+    app.cli.add_command(support.init_db_command)
+    app.cli.add_command(support.cases_group)
+    app.cli.add_command(support.report_command)
+
+
+def _create_app(*args: object) -> Flask:
+    from kbsearch import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    create_app=_create_app,
+    help="""kbsearch: knowledge-base search and case deflection.
+
+    Configuration comes from KBSEARCH_* environment variables (see README).
+
+    \b
+    Example:
+        kbsearch reindex
+        kbsearch serve
+    """,
+)

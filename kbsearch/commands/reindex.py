@@ -1,0 +1,120 @@
+"""Operator commands: ``reindex`` and ``serve`` (on ``kbsearch`` and ``flask --app kbsearch``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from kbsearch.corpus.loader import scan
+from kbsearch.index import layout
+from kbsearch.index.reindex import BuildError, BuildReport, build
+from kbsearch.index.workers import WorkerFailed
+
+EXIT_REJECTED = 1  # some files were rejected; the rest went live
+EXIT_NOT_SWITCHED = 2  # nothing went live: --strict refusal, or nothing could be built
+
+
+def run_build(articles: Path, index: Path, incremental: bool, strict: bool,
+              ignore_keys: tuple[str, ...]) -> BuildReport:
+    """Build with a progress bar on a terminal; print the summary; exit non-zero on problems."""
+    audience = current_app.config["AUDIENCE"]
+    ignore = ignore_keys or tuple(current_app.config["IGNORE_KEYS"])
+    try:
+        if sys.stderr.isatty():
+            with click.progressbar(length=len(scan(articles)[0]), label="reading articles",
+                                   file=sys.stderr) as bar:
+                report = build(articles, index, audience=audience, incremental=incremental,
+                               strict=strict, ignore_keys=ignore, progress=bar.update)
+        else:
+            report = build(articles, index, audience=audience, incremental=incremental,
+                           strict=strict, ignore_keys=ignore)
+    except (BuildError, layout.BuildLocked, WorkerFailed) as exc:
+        click.echo(f"reindex failed, nothing was switched: {exc}", err=True)
+        sys.exit(EXIT_NOT_SWITCHED)
+    _print_summary(report)
+    if not report.switched:
+        click.echo(f"--strict: {len(report.rejected_files)} file(s) rejected, the served index is unchanged",
+                   err=True)
+        sys.exit(EXIT_NOT_SWITCHED)
+    if report.problems:
+        sys.exit(EXIT_REJECTED)
+    return report
+
+
+def _print_summary(report: BuildReport) -> None:
+    for problem in report.problems:
+        click.echo(f"error: {problem}", err=True)
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for skipped in report.skipped:
+        by_reason[skipped.reason].append(skipped.path)
+    for reason, paths in by_reason.items():
+        shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+        click.echo(f"skipped {len(paths)}: {reason} ({shown})")
+    mode = "incremental" if report.incremental else "full"
+    click.echo(
+        f"{mode} build: {report.files} files read, {report.parsed} parsed, {report.indexed} indexed "
+        f"(visible to readers), {len(report.rejected_files)} rejected, {len(report.skipped)} skipped; "
+        f"{report.seconds:.2f} s, {report.rate:.0f} articles/s"
+        + (f"; build {report.build_id} is live" if report.switched else "")
+    )
+    counts = "; ".join(f"{key}: " + ", ".join(f"{v} {n}" for v, n in c.items()) for key, c in report.counts.items())
+    click.echo(f"articles by {counts}")
+
+
+@click.command("reindex")
+@click.option("--articles", type=click.Path(file_okay=False, path_type=Path), help="Articles folder [ARTICLES_DIR].")
+@click.option("--index", type=click.Path(file_okay=False, path_type=Path), help="Index folder [INDEX_DIR].")
+@click.option("--incremental", is_flag=True, help="Re-read only added, changed and removed files.")
+@click.option("--strict", is_flag=True, help="Switch nothing if any file is rejected.")
+@click.option("--ignore-key", "ignore_keys", multiple=True, metavar="KEY",
+              help="Treat a front-matter key as unknown (a foreign KB's `audience: itpro`). Repeatable.")
+@with_appcontext
+def reindex_command(articles: Path | None, index: Path | None, incremental: bool, strict: bool,
+                    ignore_keys: tuple[str, ...]) -> None:
+    """Validate the articles, build a new index and switch to it atomically.
+
+    Exit status: 0 clean; 1 some files rejected (left out, the rest is live);
+    2 nothing switched (--strict with rejected files, or nothing to build).
+
+    \b
+    Example:
+        kbsearch reindex
+        kbsearch reindex --incremental
+        kbsearch reindex --articles ../kb --index /srv/kb/index --strict
+    """
+    run_build(articles or Path(current_app.config["ARTICLES_DIR"]),
+              index or Path(current_app.config["INDEX_DIR"]), incremental, strict, ignore_keys)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+@with_appcontext
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn, building the index first if there is none.
+
+    \b
+    Example:
+        kbsearch serve
+        KBSEARCH_AUDIENCE=public kbsearch serve --host 0.0.0.0 --port 8080 --workers 4
+    """
+    index = Path(current_app.config["INDEX_DIR"])
+    if layout.current_build(index) is None:
+        click.echo(f"no index in {index}: building it first")
+        try:
+            run_build(Path(current_app.config["ARTICLES_DIR"]), index, False, False, ())
+        except SystemExit as exc:
+            if exc.code != EXIT_REJECTED:  # rejected files are reported; the rest is served
+                raise
+    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--access-logfile", "-", "kbsearch:create_app()"]
+    click.echo(f"serving on http://{host}:{port}")
+    sys.stdout.flush()
+    os.execv(sys.executable, args)

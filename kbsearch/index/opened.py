@@ -1,0 +1,68 @@
+"""Opening a build folder for reading: by a server on each new build, and by ``kbsearch evaluate``.
+
+Everything a request needs is loaded once per build into one ``Build``; a server caches it
+until ``index/CURRENT`` names another build. No Flask here: the web layer decides when to
+open, this module only how.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kbsearch.index import fulltext, layout
+from kbsearch.index.textstore import TextStore
+from kbsearch.ranking import spelling
+from kbsearch.ranking.model import ModelMismatch, TfidfRanker
+
+
+class IndexNotBuilt(Exception):
+    """No usable build: the message tells the operator what to run."""
+
+
+@dataclass(frozen=True)
+class Build:
+    id: str
+    path: Path
+    manifest: dict[str, Any]
+    index: fulltext.FullText  # stateless, shared; searchers are opened per call
+    ranker: TfidfRanker
+    details: dict[str, dict[str, Any]]  # id -> title, type, category, subcategory, summary, updated
+    vocabulary: dict[str, int]  # word -> number of articles using it, for "did you mean"
+    texts: TextStore  # plain text by ranker row, for snippets
+
+
+def open_current(index_dir: Path, build_id: str | None, audience: str) -> Build:
+    """Open build ``build_id`` of ``index_dir`` for a server of ``audience``.
+
+    :raise IndexNotBuilt: there is none, or it was made for another audience or library versions.
+    """
+    hint = "run `kbsearch reindex`"
+    path = layout.builds_dir(index_dir) / build_id if build_id else None
+    if path is None or not (path / layout.MANIFEST).exists():
+        raise IndexNotBuilt(f"no index has been built in {index_dir}: {hint}")
+    manifest = layout.read_manifest(path)
+    if manifest.get("audience") != audience:
+        raise IndexNotBuilt(f"the index in {index_dir} was built for audience {manifest.get('audience')!r} "
+                            f"but this server serves {audience!r}: {hint} with KBSEARCH_AUDIENCE={audience}")
+    try:
+        return load(path)
+    except ModelMismatch as exc:
+        raise IndexNotBuilt(f"the index in {index_dir} was built by other library versions ({exc}): {hint}") from exc
+    except (fulltext.EmptyIndexError, FileNotFoundError) as exc:
+        raise IndexNotBuilt(f"the index in {index_dir} is incomplete ({exc}): {hint}") from exc
+
+
+def load(path: Path) -> Build:
+    """Open one build folder.
+
+    :raise ModelMismatch, EmptyIndexError, FileNotFoundError: the build is unusable.
+    """
+    manifest = layout.read_manifest(path)
+    ranker = TfidfRanker.load(path / "model.pickle")
+    ix = fulltext.open_index(path / "whoosh")
+    details = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
+    vocabulary = spelling.load(path / "vocabulary.json")
+    return Build(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path))

@@ -1,0 +1,30 @@
+"""What ranking needs from an opened build, so that ranking never imports ``kbsearch.index``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from kbsearch.ranking.model import TfidfRanker
+
+
+class Texts(Protocol):
+    def get(self, row: int) -> str:
+        """The plain text of the article in model row ``row``."""
+        ...
+
+
+class Served(Protocol):
+    """A build as the search page and the panel read it (``kbsearch.index.opened.Build``)."""
+
+    @property
+    def ranker(self) -> TfidfRanker: ...
+
+    @property
+    def details(self) -> Mapping[str, Mapping[str, Any]]: ...  # id -> title, type, category, ...
+
+    @property
+    def vocabulary(self) -> Mapping[str, int]: ...  # word -> articles using it, for "did you mean"
+
+    @property
+    def texts(self) -> Texts: ...

@@ -1,0 +1,53 @@
+"""The web layer: the Flask app, its pages and JSON API.
+
+Rule: Flask and werkzeug are imported here and in ``kbsearch.commands`` only. Views read a
+request, call ``ranking`` on the current build or the ``cases`` store, and shape the answer;
+domain errors (``ValidationError``, ``IndexNotBuilt``) become HTTP answers in ``errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``KBSEARCH_*`` environment variables, then ``test_config``."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        # Paths are relative to the working directory, as operators run the commands from
+        # the checkout; the database sits under instance/ as in Flask's tutorial.
+        ARTICLES_DIR="articles",
+        INDEX_DIR="index",
+        DATABASE="instance/kbsearch.sqlite",
+        AUDIENCE="customer",
+        IGNORE_KEYS=[],
+        SEARCH_LIMIT=10,
+        SUGGEST_LIMIT=5,
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # the largest request body, attachments included
+        ATTACHMENTS_DIR=None,  # None: an "attachments" folder beside DATABASE
+        ATTACHMENTS_MAX_FILES=5,
+        ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
+        ATTACHMENTS_MAX_TOTAL_BYTES=25 * 1024 * 1024,
+        IMPLICIT_DEFLECTION_MINUTES=30,  # a click with no case within this long counts as deflected
+        # A default secret for development only: set KBSEARCH_SECRET_KEY in production.
+        SECRET_KEY="dev",
+    )
+    if test_config is None:
+        app.config.from_prefixed_env("KBSEARCH")
+    else:
+        app.config.from_mapping(test_config)
+
+    from kbsearch import commands
+    from kbsearch.web import api, case_api, case_pages, csrf, current, errors, pages
+
+    current.init_app(app)
+    csrf.init_app(app)
+    commands.init_app(app)
+    errors.register(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(case_api.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(case_pages.bp)
+    return app

@@ -1,0 +1,95 @@
+"""The JSON API (blueprint ``api``, under ``/api``).
+
+Each view reads and validates all of its input first, reports every bad field at once,
+then calls one domain function and returns a small fixed-shape dict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from kbsearch.cases.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
+from kbsearch.ranking import results, snippets, suggest
+from kbsearch.web import openapi
+from kbsearch.web.current import get_build
+from kbsearch.web.errors import APIError
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_QUERY = 1000
+MAX_PER_PAGE = 50
+MAX_SUGGESTIONS = 20
+
+
+def article_url(article_id: str) -> str:
+    return url_for("pages.article", article_id=article_id)
+
+
+@bp.get("/openapi.json")
+def openapi_description():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi.spec({"q": MAX_QUERY, "per_page": MAX_PER_PAGE, "subject": MAX_SUBJECT,
+                                 "description": MAX_DESCRIPTION, "suggestions": MAX_SUGGESTIONS,
+                                 "attachments": current_app.config["ATTACHMENTS_MAX_FILES"]}))
+
+
+@bp.get("/status")
+def status():
+    """Which build is served, for monitoring and for operators after a reindex."""
+    build = get_build()
+    m = build.manifest
+    return jsonify({"build_id": build.id, "created": m["created"], "audience": m["audience"],
+                    "articles": m["indexed"]})
+
+
+@bp.get("/search")
+def search_articles():
+    """Full-text search: results, total, pages, facet counts and a "did you mean"."""
+    build = get_build()
+    fields = Fields()
+    args = request.args
+    q = fields.text(args, "q", MAX_QUERY)
+    kind = fields.text(args, "type", 20) or None
+    if kind and kind not in ("knowledge", "help"):
+        fields.bad("type", "must be knowledge or help")
+    category, subcategory = taxonomy_filters(fields, args, build.manifest.get("taxonomy"))
+    page = fields.integer(args, "page", 1, 1, 1000)
+    per_page = fields.integer(args, "per_page", current_app.config["SEARCH_LIMIT"], 1, MAX_PER_PAGE)
+    fields.check()
+    found = results.search_page(build, q, {"type": kind, "category": category, "subcategory": subcategory},
+                                page, per_page)
+    return jsonify({
+        "results": [{"id": c.id, "title": c.title, "type": c.type, "category": c.category,
+                     "subcategory": c.subcategory, "url": article_url(c.id), "snippet": c.snippet,
+                     "score": round(c.score, 4), "updated": c.updated} for c in found.results],
+        "total": found.total, "page": found.page, "pages": found.pages,
+        "facets": found.facets, "suggestion": found.suggestion,
+    })
+
+
+@bp.post("/suggest")
+def suggest_articles():
+    """The suggestions panel: articles likely to solve the case being typed."""
+    build = get_build()
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise APIError(415 if not request.is_json else 400, "send a JSON object",
+                       [{"field": "body", "message": "expected a JSON object with subject and description"}])
+    fields = Fields()
+    subject = fields.text(body, "subject", MAX_SUBJECT)
+    description = fields.text(body, "description", MAX_DESCRIPTION)
+    category, subcategory = taxonomy_filters(fields, body, build.manifest.get("taxonomy"))
+    limit = fields.integer(body, "limit", current_app.config["SUGGEST_LIMIT"], 1, MAX_SUGGESTIONS)
+    seq: Any = body.get("seq")
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
+        fields.bad("seq", "must be a whole number")
+    fields.check()
+    found = suggest.suggest(build.ranker, subject, description, category, subcategory, limit,
+                            vocabulary=build.vocabulary)
+    details = build.details
+    return jsonify({"seq": seq, "suggestions": [
+        {"id": s.id, "title": details[s.id]["title"], "type": details[s.id]["type"], "url": article_url(s.id),
+         "snippet": snippets.highlight(details[s.id]["summary"], s.matched["subject"] + s.matched["description"]),
+         "score": round(s.score, 4), "matched": s.matched} for s in found]})

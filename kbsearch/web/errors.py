@@ -1,0 +1,51 @@
+"""One error shape for the whole app, and the handlers that translate exceptions to it.
+
+API clients (``/api/...``) always get ``{"error", "errors": [{"field", "message"}], "status"}``;
+people get an HTML page saying the same thing.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from kbsearch.index.opened import IndexNotBuilt
+
+
+class APIError(Exception):
+    """A request the API refuses; ``errors`` names each bad field."""
+
+    def __init__(self, status: int, message: str, errors: list[dict[str, str]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+
+
+def json_error(status: int, message: str, errors: list[dict[str, str]] | None = None) -> Response:
+    response = jsonify({"error": message, "errors": errors or [], "status": status})
+    response.status_code = status
+    return response
+
+
+def _respond(status: int, message: str, errors: list[dict[str, str]] | None = None):
+    if request.path.startswith("/api/"):
+        return json_error(status, message, errors)
+    return render_template("error.html", status=status, message=message), status
+
+
+def register(app: Flask) -> None:
+    """Route every error source (ours, routing 404/405, missing index) to one shape."""
+
+    @app.errorhandler(APIError)
+    def handle_api_error(exc: APIError):
+        return _respond(exc.status, exc.message, exc.errors)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc: HTTPException):
+        return _respond(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(IndexNotBuilt)
+    def handle_index_not_built(exc: IndexNotBuilt):
+        # 503: the service is up but has nothing to serve until the operator builds an index.
+        return _respond(503, str(exc))
