@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from kbsearch.corpus.words import spelling_words
 from kbsearch.ranking.spelling import (
     MAX_TWO_EDITS,
     MAX_WORD,
-    article_words,
     build_vocabulary,
     correct,
     suggest_text,
 )
 
-VOCABULARY = build_vocabulary(article_words(title, text) for title, text in [
+VOCABULARY = build_vocabulary(spelling_words(title, text) for title, text in [
     ("Password expired", "Choose a new password on the reset page."),
     ("Invoices", "Download the invoice as a PDF from the billing page."),
     ("Configuration", "The configuration page lists every setting and the invoice address."),

@@ -23,7 +23,7 @@ from kbsearch.corpus.articles import (
     parse_article,
 )
 from kbsearch.corpus.taxonomy import TAXONOMY_FILE, Taxonomy
-from kbsearch.corpus.words import ArticleWords, analyse
+from kbsearch.corpus.words import ArticleWords, words_of
 
 # relpath -> (sha256 of the bytes, the parsed article or the problems found in it, its words)
 Entry = tuple[str, Article | tuple[Problem, ...], ArticleWords | None]
@@ -177,7 +177,7 @@ def _parse_one(rel: str, data: bytes, taxonomy: Taxonomy | None, ignore: tuple[s
         article = parse_article(rel, data, taxonomy, ignore)
     except ArticleError as exc:
         return digest, tuple(exc.problems), None
-    return digest, article, analyse(article)
+    return digest, article, words_of(article)
 
 
 def taxonomy_path(root: Path) -> Path:

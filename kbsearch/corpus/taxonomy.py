@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from kbsearch.corpus import yamlfile
 
 TAXONOMY_FILE = "categories.yml"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -62,10 +62,9 @@ def load_taxonomy(articles_dir: Path) -> Taxonomy | None:
         return None
     text = path.read_text(encoding="utf-8-sig")
     try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-        raise TaxonomyError(f"{path}:{line}: invalid YAML: {exc.problem}") from exc
+        data = yamlfile.load(text)
+    except yamlfile.YamlError as exc:
+        raise TaxonomyError(f"{path}:{exc.line}: invalid YAML: {exc.reason}") from exc
     if not isinstance(data, dict) or not data:
         raise TaxonomyError(f"{path}:1: expected a mapping of category id -> label and subcategories")
     lines = text.split("\n")

@@ -13,15 +13,16 @@ rather than one per word, which made pickling them thirty times faster.
 from __future__ import annotations
 
 import array
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kbsearch.corpus import text
 from kbsearch.corpus.articles import Article
-from kbsearch.ranking import spelling
 
 _SEP = "\0"  # never inside a word
+_SPELLING_WORD = re.compile(r"[^\W\d_]{3,}")  # letters only: what "did you mean" may offer
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,15 @@ class ArticleWords:
         return _unpack(self.packed_spelling), _unpack(self.packed_title_spelling)
 
 
-def analyse(article: Article) -> ArticleWords:
-    words, title_words = spelling.article_words(article.title, f"{article.summary}\n{article.text}")
+def spelling_words(title: str, text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The words of one article (lower-case, letters only): those of its text, and of its title."""
+    title_words = frozenset(_SPELLING_WORD.findall(title.lower()))
+    return title_words | frozenset(_SPELLING_WORD.findall(text.lower())), title_words
+
+
+def words_of(article: Article) -> ArticleWords:
+    """Analyse ``article`` once: what every index of a build takes from it."""
+    words, title_words = spelling_words(article.title, f"{article.summary}\n{article.text}")
     return ArticleWords(Counts.of(text.analyze(article.title)), Counts.of(text.analyze(article.summary)),
                         Counts.of(text.analyze(" ".join(article.tags))), Counts.of(text.analyze(article.text)),
                         _SEP.join(words), _SEP.join(title_words))

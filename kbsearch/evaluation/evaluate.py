@@ -22,7 +22,7 @@ from kbsearch.corpus.loader import scan, taxonomy_path
 from kbsearch.evaluation import metrics
 from kbsearch.index import fulltext, layout, opened
 from kbsearch.index.opened import Build
-from kbsearch.index.reindex import ENTRIES, build
+from kbsearch.index.reindex import build
 from kbsearch.ranking import suggest
 
 Engine = Callable[[str, str], list[str]]  # (subject, description) -> article ids, best first
@@ -128,10 +128,10 @@ def cached_build(articles: Path, cache: Path, audience: str = "customer",
 
 def visible_articles(served: Build) -> list[Article]:
     """The parsed articles the build serves, in the build's order (for peers to index the same set)."""
-    with open(served.path / ENTRIES, "rb") as handle:
+    with open(served.path / layout.ENTRIES, "rb") as handle:
         entries = pickle.load(handle)["entries"]
     by_id = {a.id: a for _, a, _ in entries.values() if isinstance(a, Article)}
-    return [by_id[i] for i in served.ranker.ids_]
+    return [by_id[served.ranker.article_id(row)] for row in range(len(served.ranker))]
 
 
 def kbsearch_engine(served: Build, limit: int = metrics.K, min_score: float = suggest.MIN_SCORE) -> Engine:

@@ -7,6 +7,8 @@
     index/builds/<id>/         one complete, never-modified build: manifest.json is written last
     index/builds/<id>.partial/ a build under construction; never served, removed if abandoned
 
+and in each build folder, the names below (``MODEL`` and the others).
+
 A server reads CURRENT on each request and opens everything from that one directory, so it
 never mixes two builds; a reindex killed at any point leaves CURRENT naming the old build.
 """
@@ -26,8 +28,16 @@ from pathlib import Path
 from kbsearch.durable import fsync_dir, fsync_tree, write_durably
 
 POINTER = "CURRENT"
-MANIFEST = "manifest.json"
 PARTIAL = ".partial"
+# every file of a build folder
+MANIFEST = "manifest.json"  # written last: a build without it is incomplete
+MODEL = "model"  # model.npz and model.json: the ranking model's arrays and words
+FULL_TEXT = "whoosh"  # one Whoosh index per shard: whoosh/0, whoosh/1, ...
+CATALOG = "catalog.json"  # display fields of the visible articles, read once per build by the server
+VOCABULARY = "vocabulary.json"  # the visible articles' words, for "did you mean"
+TEXTS = "texts.bin"  # each article's plain text, for snippets ...
+TEXT_OFFSETS = "texts.offsets.npy"  # ... and where each starts
+ENTRIES = "entries.pickle"  # the reindex's cache of parsed files; never read by a server
 
 
 class BuildLocked(Exception):

@@ -61,8 +61,8 @@ def load(path: Path) -> Build:
     :raise ModelMismatch, EmptyIndexError, FileNotFoundError: the build is unusable.
     """
     manifest = layout.read_manifest(path)
-    ranker = TfidfRanker.load(path / "model.pickle")
-    ix = fulltext.open_index(path / "whoosh")
-    details = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
-    vocabulary = spelling.load(path / "vocabulary.json")
+    ranker = TfidfRanker.load(path / layout.MODEL)
+    ix = fulltext.open_index(path / layout.FULL_TEXT)
+    details = json.loads((path / layout.CATALOG).read_text(encoding="utf-8"))
+    vocabulary = spelling.load(path / layout.VOCABULARY)
     return Build(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path))

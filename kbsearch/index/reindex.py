@@ -16,9 +16,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
-import whoosh
+import numpy as np
+import scipy
 
 from kbsearch.corpus.articles import AUDIENCES, Article, Problem, visible_to
 from kbsearch.corpus.loader import Entry, Signature, Skipped, load_folder, taxonomy_path
@@ -27,13 +29,9 @@ from kbsearch.corpus.words import ArticleWords
 from kbsearch.index import fulltext, layout, textstore
 from kbsearch.index.workers import Workers, default_count
 from kbsearch.ranking import spelling
-from kbsearch.ranking.model import TfidfRanker, library_versions
+from kbsearch.ranking.model import TfidfRanker
 
 LOADER_VERSION = 2  # bump when parsing or analysis changes, so incremental builds re-read every file
-ENTRIES = "entries.pickle"
-VOCABULARY = "vocabulary.json"  # the visible articles' words, for "did you mean"
-FULL_TEXT = "whoosh"  # one Whoosh index per shard: whoosh/0, whoosh/1, ...
-CATALOG = "catalog.json"  # display fields of the visible articles, read once per build by the server
 
 
 class BuildError(Exception):
@@ -117,7 +115,7 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
                 progress: Callable[[int], None] | None, workers: int | None) -> BuildReport:
     """Load the articles and write every index into ``partial``; ``indexed`` is 0 if nothing should go live."""
     count = workers if workers is not None else default_count()
-    with Workers(count, partial / FULL_TEXT, audience, taxonomy, ignore) as pool:
+    with Workers(count, partial / layout.FULL_TEXT, audience, taxonomy, ignore) as pool:
         # A full build of a large folder is parsed, and its full-text shards written, by
         # worker processes; an incremental build parses only what changed, here.
         loaded = load_folder(articles_dir, taxonomy, ignore, previous.entries if previous else None, progress,
@@ -133,20 +131,20 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
         # the version of each served document: its file's digest and path (a category may
         # come from the folder)
         served = {a.id: f"{loaded.entries[a.path][0]} {a.path}" for a in visible}
-        if not pool.started and not _patched(partial / FULL_TEXT, previous, served, shown):
-            fulltext.write_index(shown, partial / FULL_TEXT)
-        TfidfRanker().fit(visible, [w for _, w in shown]).save(partial / "model.pickle")
-        _write_catalog(partial / CATALOG, visible)
+        if not pool.started and not _patched(partial / layout.FULL_TEXT, previous, served, shown):
+            fulltext.write_index(shown, partial / layout.FULL_TEXT)
+        TfidfRanker().fit(visible, [w for _, w in shown]).save(partial / layout.MODEL)
+        _write_catalog(partial / layout.CATALOG, visible)
         textstore.write(partial, (a.text for a in visible))  # rows in the ranker's order
         spelling.save(spelling.build_vocabulary(w.spelling() for _, w in shown),
-                      partial / VOCABULARY)
-        with open(partial / ENTRIES, "wb") as handle:
+                      partial / layout.VOCABULARY)
+        with open(partial / layout.ENTRIES, "wb") as handle:
             pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries, "served": served,
                          "signatures": loaded.signatures}, handle, protocol=5)
         if pool.started and pool.finish() != len(shown):
             # the workers' shards hold every visible file, so a duplicate id too: rewrite them
-            shutil.rmtree(partial / FULL_TEXT)
-            fulltext.write_index(shown, partial / FULL_TEXT)
+            shutil.rmtree(partial / layout.FULL_TEXT)
+            fulltext.write_index(shown, partial / layout.FULL_TEXT)
     report.indexed = len(visible)
     return report
 
@@ -162,7 +160,7 @@ def _patched(directory: Path, previous: Previous | None, served: dict[str, str],
         return False
     removed = [i for i, version in previous.served.items() if served.get(i) != version]
     added = [(a, w) for a, w in shown if previous.served.get(a.id) != served[a.id]]
-    return fulltext.patch_index(previous.path / FULL_TEXT, directory, removed, added)
+    return fulltext.patch_index(previous.path / layout.FULL_TEXT, directory, removed, added)
 
 
 def catalog(visible: list[Article]) -> dict[str, dict]:
@@ -188,9 +186,9 @@ class Previous:
 
 def _previous(index_dir: Path, fingerprint: str) -> Previous | None:
     current = layout.current_build(index_dir)
-    if current is None or not (current / ENTRIES).exists():
+    if current is None or not (current / layout.ENTRIES).exists():
         return None
-    with open(current / ENTRIES, "rb") as handle:
+    with open(current / layout.ENTRIES, "rb") as handle:
         saved = pickle.load(handle)  # our own file, written by _build_into
     if saved.get("fingerprint") != fingerprint or "signatures" not in saved:
         return None
@@ -222,6 +220,7 @@ def _manifest(build_id: str, articles_dir: Path, audience: str, report: BuildRep
         "skipped": len(report.skipped),
         "counts": report.counts,
         "taxonomy": taxonomy.as_dict() if taxonomy else None,
-        "versions": {"python": platform.python_version(), "whoosh": whoosh.versionstring(),
-                     "loader": LOADER_VERSION, **library_versions()},
+        "versions": {"python": platform.python_version(), "whoosh": metadata.version("whoosh-reloaded"),
+                     "loader": LOADER_VERSION,
+                     "numpy": np.__version__, "scipy": scipy.__version__},
     }

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = "texts.bin"
-OFFSETS = "texts.offsets.npy"
+from kbsearch.index.layout import TEXT_OFFSETS as OFFSETS
+from kbsearch.index.layout import TEXTS as DATA
 
 
 def write(folder: Path, texts: Iterable[str]) -> None:

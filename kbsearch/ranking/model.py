@@ -1,85 +1,63 @@
-"""The suggestion model: TF-IDF and BM25F matrices fitted once per build, read per request.
+"""The ranking model: TF-IDF and BM25F matrices fitted once per build, scored per request.
 
-The only serving module that imports scikit-learn (peers.py imports scikit-learn
-for the plain TF-IDF peer). Everything that does not depend on the request (vocabulary, IDF
-weights, the article matrices, facet codes) is computed in ``fit`` and saved with the build,
-so answering a case text is one analysis and products over its own words' columns.
+Everything that does not depend on the request (vocabulary, IDF weights, the article
+matrices, facet codes) is computed in ``fit`` and saved with the build as arrays, so answering
+a text is one analysis and products over its own words' columns. Callers (the panel, the
+search page, related articles) use ``score``, ``complete``, ``related`` and the facet methods;
+the learned state (trailing underscores, scikit-learn's manner) stays behind them.
 """
 
 from __future__ import annotations
 
-import pickle
-import warnings
+import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy
 import scipy.sparse as sp
-import sklearn
-from sklearn.exceptions import InconsistentVersionWarning
-from sklearn.feature_extraction.text import TfidfTransformer
 
 from kbsearch.corpus.articles import Article
 from kbsearch.corpus.words import ArticleWords, Counts
+from kbsearch.ranking import weights
 
-MODEL_FORMAT = 7  # 2: a BM25F matrix; 3: column-major; 4: types_; 5: facets_; 6: vocabulary_; 7: pickle, not joblib
+MODEL_FORMAT = 8  # 7: pickle, not joblib; 8: arrays in .npz and JSON, no pickle
+BM25_SHARE = 0.5  # weight of the BM25F channel against cosine, both scaled to their best article
+FACETS = ("type", "category", "subcategory")
+Words = Sequence[tuple[str, str]]  # (stem, the word as typed), from ``text.analyze_words``
 
 
 class ModelMismatch(Exception):
-    """The saved model was made by other library versions or another model format."""
-
-
-def library_versions() -> dict[str, str]:
-    return {"scikit-learn": sklearn.__version__, "scipy": scipy.__version__, "numpy": np.__version__}
-
-
-def document_frequency(counts: sp.csr_matrix) -> np.ndarray:
-    return np.bincount(counts.tocsr().indices, minlength=counts.shape[1]).astype(np.float32)
-
-
-def bm25f(fields: Sequence[tuple[sp.csr_matrix, float]], df: np.ndarray, k1: float, b: float) -> sp.csr_matrix:
-    """Per-article BM25F weights of every word: a query's score is then one sparse product.
-
-    Each field's counts are divided by its length relative to the field's average, weighted,
-    and summed; the sum saturates as ``tf (k1 + 1) / (tf + k1)`` and is scaled by Okapi's IDF.
-    """
-    total = None
-    for counts, weight in fields:
-        length = np.asarray(counts.sum(axis=1)).ravel()
-        scale = weight / (1 - b + b * length / (length.mean() or 1.0))
-        part = sp.diags(scale.astype(np.float32)) @ counts
-        total = part if total is None else total + part
-    total = total.tocsr()
-    n = total.shape[0]
-    idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-    tf = total.data
-    total.data = tf * (k1 + 1) / (tf + k1) * idf[total.indices]
-    return total
+    """The saved model was written in another format: the build must be made again."""
 
 
 @dataclass(frozen=True)
-class Query:
-    columns: np.ndarray  # vocabulary indices, ascending
-    counts: np.ndarray  # how often each occurs
+class Scored:
+    """Every article's score for one text, and which of the text's words each article has."""
+
+    scores: np.ndarray  # one per article row; 0 where the cosine is below the minimum
+    columns: np.ndarray  # the text's known words, as vocabulary columns (ascending)
+    shared: sp.csc_matrix  # the articles' weights on those columns only
+    words: Mapping[str, Words]  # the text's words by field, as the caller named them
+    vocabulary: Mapping[str, int]
+
+    def matched(self, row: int) -> dict[str, list[str]]:
+        """The request's own words (as typed) that article ``row`` contains, per field."""
+        present = self.shared[row].tocsr()
+        has = set(self.columns[present.indices].tolist())
+        return {name: sorted({word for stem, word in words if self.vocabulary.get(stem) in has})
+                for name, words in self.words.items()}
 
 
 class TfidfRanker:
-    """Similarity between a case text and each article's title, summary and body.
+    """Similarity between a text and each article's title, summary and body.
 
     Each field is vectorised on its own (one shared vocabulary and IDF) and normalised, so a
-    long body cannot drown the few words of a title; the article's row is the weighted sum,
-    which keeps scoring a request to one sparse product.
-
-    A second matrix scores the same words the BM25F way (term frequency saturating at
-    ``k1``, each field normalised by its length with ``b``, the title counted
-    ``bm25_title_weight`` times): it rewards matching a case's rarest words, where cosine
-    rewards sharing the article's overall direction, and suggest.py fuses the two.
-
-    :param title_weight, summary_weight, body_weight: the share of each field in a score.
-        Titles and summaries say which problem an article solves, in few words.
+    long body cannot drown the few words of a title; the article's row is the weighted sum.
+    A second matrix scores the same words the BM25F way (title counted ``bm25_title_weight``
+    times): it rewards matching a text's rarest words, where cosine rewards sharing the
+    article's overall direction; ``score`` fuses the two.
     """
 
     def __init__(self, title_weight: float = 0.4, summary_weight: float = 0.1, body_weight: float = 0.5,
@@ -93,49 +71,39 @@ class TfidfRanker:
         self.b = b
 
     def fit(self, articles: Sequence[Article], words: Sequence[ArticleWords]) -> TfidfRanker:
-        """Learn the vocabulary and IDF weights from ``articles`` and vectorise them.
-
-        ``words`` holds each article's analysis (``kbsearch.words``), made once by the loader:
-        its counts feed both the TF-IDF rows and BM25F.
-        """
+        """Learn the vocabulary and IDF weights from ``articles`` (with the loader's analysis)."""
         if not articles:
             raise ValueError("cannot fit a ranker on no articles")
         if len(words) != len(articles):
             raise ValueError(f"{len(articles)} articles but {len(words)} analyses")
         fields = {name: [getattr(w, name) for w in words] for name in ("title", "summary", "tags", "body")}
         stems = {name: Counts.all_stems(rows) for name, rows in fields.items()}
-        self.terms_ = np.array(sorted(set().union(*stems.values())), dtype=object)  # sorted: prefix lookups bisect it
+        self.terms_ = np.array(sorted(set().union(*stems.values())), dtype=object)  # sorted: prefixes bisect it
         self.vocabulary_ = {term: j for j, term in enumerate(self.terms_.tolist())}
         titles, summary, tags, body = (self._counts(fields[name], stems[name])
                                        for name in ("title", "summary", "tags", "body"))
         summaries = summary + tags
-        whole = titles + summaries + body
-        self.transformer_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(whole)
-        # The whole row also carries title and summary words, as a reader sees them.
-        # Column-major (one column per word): a query reads only its own words' columns, so a
-        # request costs the articles sharing its words, not the size of the knowledge base.
-        self.matrix_ = (self.transformer_.transform(titles) * self.title_weight
-                        + self.transformer_.transform(summaries) * self.summary_weight
-                        + self.transformer_.transform(whole) * self.body_weight).astype(np.float32).tocsc()
-        self.bm25_ = bm25f(((titles, self.bm25_title_weight), (whole, 1.0)), document_frequency(whole),
-                           self.k1, self.b).tocsc()
-        self.matrix_.sort_indices()
-        self.bm25_.sort_indices()
+        whole = titles + summaries + body  # the whole row also carries title and summary words
+        df = weights.document_frequency(whole)
+        self.idf_ = weights.smooth_idf(df, len(articles))
+        rows = [weights.tfidf_rows(m, self.idf_, self.sublinear_tf) for m in (titles, summaries, whole)]
+        self.matrix_ = weights.column_major(rows[0] * self.title_weight + rows[1] * self.summary_weight
+                                            + rows[2] * self.body_weight)
+        self.bm25_ = weights.column_major(weights.bm25f(((titles, self.bm25_title_weight), (whole, 1.0)),
+                                                        df, self.k1, self.b))
         self.ids_ = [a.id for a in articles]
         # each facet as sorted labels and a small integer code per article: filters and counts
         # are then array comparisons and bincounts
-        self.facets_ = {name: np.unique(np.array([value(a) or "" for a in articles], dtype=str), return_inverse=True)
-                        for name, value in (("type", lambda a: a.type), ("category", lambda a: a.category),
-                                            ("subcategory", lambda a: a.subcategory))}
-        self.positions_ = {article_id: i for i, article_id in enumerate(self.ids_)}
-        self.idf_ = self.transformer_.idf_.astype(np.float32)
+        self.facets_ = {name: np.unique(np.array([getattr(a, name) or "" for a in articles], dtype=str),
+                                        return_inverse=True) for name in FACETS}
+        self._index_ids()
         return self
 
-    def _counts(self, rows: Sequence[Counts], stems: list[str]) -> sp.csr_matrix:
-        """One field's word counts as a sparse matrix: a row per article, a column per term.
+    def _index_ids(self) -> None:
+        self.positions_ = {article_id: i for i, article_id in enumerate(self.ids_)}
 
-        :param stems: every row's stems, in order (``Counts.all_stems(rows)``).
-        """
+    def _counts(self, rows: Sequence[Counts], stems: list[str]) -> sp.csr_matrix:
+        """One field's word counts: a row per article, a column per term (``stems``: every row's, in order)."""
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         indptr[1:] = np.cumsum([len(row) for row in rows])
         indices = np.fromiter(map(self.vocabulary_.__getitem__, stems), dtype=np.int32, count=len(stems))
@@ -144,38 +112,67 @@ class TfidfRanker:
         counts.sort_indices()
         return counts
 
-    def complete(self, prefix: str, limit: int = 5) -> list[str]:
-        """Vocabulary words starting with ``prefix``, the most widely used first.
+    # --- per request -------------------------------------------------------------------
 
-        Lets the word a customer is still typing ("passw") match what it will become.
+    def score(self, fields: Mapping[str, Words], weights_by_field: Mapping[str, float] | None = None,
+              min_score: float = 0.0) -> Scored | None:
+        """Every article's score for a text given as words per field; None when no word is known.
+
+        Each field's words are weighted (TF-IDF, normalised per field) and summed; the
+        cosine with each article and its BM25F score are each scaled to the best article and
+        added, BM25F at ``BM25_SHARE``. Articles whose cosine is ``min_score`` or below score 0.
         """
+        counted = {name: Counter(j for stem, _ in words if (j := self.vocabulary_.get(stem)) is not None)
+                   for name, words in fields.items()}
+        columns = np.array(sorted(set().union(*counted.values())), dtype=np.int64)
+        if len(columns) == 0:
+            return None
+        tfidf = np.zeros(len(columns), dtype=np.float32)
+        counts = np.zeros(len(columns), dtype=np.float32)
+        for name, counter in counted.items():
+            if not counter:
+                continue
+            at = np.searchsorted(columns, sorted(counter))
+            n = np.array([counter[j] for j in sorted(counter)], dtype=np.float32)
+            w = weights.tf(n, self.sublinear_tf) * self.idf_[columns[at]]
+            weight = (weights_by_field or {}).get(name, 1.0)
+            tfidf[at] += w / np.sqrt(np.dot(w, w)) * weight
+            counts[at] += n * weight
+        shared = self.matrix_[:, columns]
+        cosine = shared @ tfidf / np.sqrt(np.dot(tfidf, tfidf))
+        bm25 = self.bm25_[:, columns] @ np.log1p(counts)  # a repeated word counts, less each time
+        scores = cosine / (cosine.max() or 1.0) + BM25_SHARE * bm25 / (bm25.max() or 1.0)
+        scores[cosine <= min_score] = 0.0
+        return Scored(scores, columns, shared.tocsr(), fields, self.vocabulary_)
+
+    def complete(self, prefix: str, limit: int = 5) -> list[str]:
+        """Vocabulary words starting with ``prefix``, the most widely used first ("passw" -> "password")."""
         start = int(np.searchsorted(self.terms_, prefix))
         end = int(np.searchsorted(self.terms_, prefix + "\uffff"))
         if end - start > 200:  # too short a prefix to mean anything
             return []
         candidates = np.arange(start, end)
-        idf = self.idf_[candidates]
-        return [str(self.terms_[i]) for i in candidates[np.argsort(idf, kind="stable")][:limit]]
+        return [str(self.terms_[i]) for i in candidates[np.argsort(self.idf_[candidates], kind="stable")][:limit]]
 
-    def query(self, stems: Iterable[str]) -> Query:
-        """A text's known words as vocabulary columns with their counts."""
-        counts = Counter(j for j in map(self.vocabulary_.get, stems) if j is not None)
-        columns = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
-        return Query(columns, np.array([counts[j] for j in columns], dtype=np.float32))
+    def related(self, article_id: str, limit: int = 5, min_score: float = 0.1) -> list[str]:
+        """Articles most similar to ``article_id`` (itself excluded), best first."""
+        i = self.positions_.get(article_id)
+        if i is None:
+            return []
+        row = self.matrix_[i].tocsr()
+        scores = self.matrix_[:, row.indices] @ row.data
+        scores[i] = 0.0
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [self.ids_[j] for j in order if scores[j] >= min_score]
 
-    def tfidf(self, query: Query) -> np.ndarray:
-        """The query's L2-normalised TF-IDF weights, as scikit-learn's transformer would give them."""
-        tf = 1 + np.log(query.counts) if self.sublinear_tf else query.counts
-        weights = tf * self.idf_[query.columns]
-        norm = np.sqrt(np.dot(weights, weights))
-        return weights / norm if norm else weights
+    def article_id(self, row: int) -> str:
+        return self.ids_[row]
 
-    def cosine(self, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Each article's TF-IDF dot product with ``weights`` on ``columns``."""
-        return self.matrix_[:, columns] @ weights
+    def __len__(self) -> int:
+        return len(self.ids_)
 
-    def bm25(self, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return self.bm25_[:, columns] @ weights
+    def knows(self, stem: str) -> bool:
+        return stem in self.vocabulary_
 
     def in_facet(self, name: str, value: str) -> np.ndarray:
         """Which articles have ``value`` for facet ``name`` (type, category or subcategory)."""
@@ -185,37 +182,49 @@ class TfidfRanker:
             return codes == position
         return np.zeros(len(codes), dtype=bool)
 
-    def related(self, article_id: str, limit: int = 5, min_score: float = 0.1) -> list[str]:
-        """Articles most similar to ``article_id`` (itself excluded), best first."""
-        i = self.positions_.get(article_id)
-        if i is None:
-            return []
-        row = self.matrix_[i].tocsr()
-        scores = self.cosine(row.indices, row.data)
-        scores[i] = 0.0
-        order = np.argsort(-scores, kind="stable")[:limit]
-        return [self.ids_[j] for j in order if scores[j] >= min_score]
+    def facet_counts(self, rows: np.ndarray) -> dict[str, dict[str, int]]:
+        """How many of ``rows`` have each value of each facet (values with none left out)."""
+        return {name: {str(labels[c]): int(n) for c, n in enumerate(np.bincount(codes[rows], minlength=len(labels)))
+                       if n and labels[c]}
+                for name, (labels, codes) in self.facets_.items()}
+
+    # --- saved with the build ------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        # Plain pickle (protocol 5 keeps arrays as flat buffers): joblib's pickler, written in
-        # Python, took 1.2 s to load ms-support's model, which a server does on every new build.
-        with open(path, "wb") as handle:
-            pickle.dump({"format": MODEL_FORMAT, "versions": library_versions(), "ranker": self}, handle, protocol=5)
+        """Write ``path``.npz (arrays) and ``path``.json (words, ids, labels, settings): data, never code."""
+        arrays = {"idf": self.idf_}
+        for name, matrix in (("matrix", self.matrix_), ("bm25", self.bm25_)):
+            arrays.update({f"{name}_data": matrix.data, f"{name}_indices": matrix.indices,
+                           f"{name}_indptr": matrix.indptr, f"{name}_shape": np.array(matrix.shape)})
+        for name, (_, codes) in self.facets_.items():
+            arrays[f"facet_{name}"] = codes
+        with open(path.with_suffix(".npz"), "wb") as handle:
+            np.savez(handle, **arrays)
+        meta = {"format": MODEL_FORMAT, "settings": {k: v for k, v in vars(self).items() if not k.endswith("_")},
+                "terms": self.terms_.tolist(), "ids": self.ids_,
+                "facets": {name: labels.tolist() for name, (labels, _) in self.facets_.items()}}
+        path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> TfidfRanker:
-        """Load a model this project saved; never a file from elsewhere (unpickling runs code).
+        """Read a model ``save`` wrote; loading runs no code from the files.
 
-        :raise ModelMismatch: saved by other library versions or another model format.
+        :raise ModelMismatch: written in another model format.
+        :raise FileNotFoundError: the build has no model.
         """
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", InconsistentVersionWarning)
-            try:
-                with open(path, "rb") as handle:
-                    saved = pickle.load(handle)
-            except InconsistentVersionWarning as exc:
-                raise ModelMismatch(str(exc)) from exc
-        if saved.get("format") != MODEL_FORMAT or saved.get("versions") != library_versions():
-            raise ModelMismatch(f"model was saved with {saved.get('versions')} (format {saved.get('format')}), "
-                                f"this server runs {library_versions()} (format {MODEL_FORMAT})")
-        return saved["ranker"]
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        if meta.get("format") != MODEL_FORMAT:
+            raise ModelMismatch(f"model format {meta.get('format')}, this server reads format {MODEL_FORMAT}")
+        ranker = cls(**meta["settings"])
+        with np.load(path.with_suffix(".npz"), allow_pickle=False) as arrays:
+            ranker.idf_ = arrays["idf"]
+            ranker.matrix_, ranker.bm25_ = (
+                sp.csc_matrix((arrays[f"{name}_data"], arrays[f"{name}_indices"], arrays[f"{name}_indptr"]),
+                              shape=tuple(arrays[f"{name}_shape"])) for name in ("matrix", "bm25"))
+            ranker.facets_ = {name: (np.array(labels, dtype=str), arrays[f"facet_{name}"])
+                              for name, labels in meta["facets"].items()}
+        ranker.terms_ = np.array(meta["terms"], dtype=object)
+        ranker.vocabulary_ = {term: j for j, term in enumerate(meta["terms"])}
+        ranker.ids_ = meta["ids"]
+        ranker._index_ids()
+        return ranker

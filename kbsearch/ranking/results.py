@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from kbsearch.corpus import text
-from kbsearch.ranking import snippets, spelling, suggest
+from kbsearch.ranking import snippets, spelling
+from kbsearch.ranking.model import FACETS
 from kbsearch.ranking.served import Served
-
-FACETS = ("type", "category", "subcategory")
 
 
 @dataclass(frozen=True)
@@ -52,26 +51,21 @@ def search_page(build: Served, q: str, filters: dict[str, str | None] | None = N
     words = text.analyze_words(q)
     allowed = set(list(dict.fromkeys(stem for stem, _ in words))[:MAX_WORDS])
     words = [w for w in words if w[0] in allowed]
-    scored = suggest.score(ranker, words, [], min_score=0.0)
-    if scored is None:
-        scores = np.zeros(len(ranker.ids_), dtype=np.float32)
-    else:
-        scores = scored[0]
+    scored = ranker.score({"q": words})
+    scores = scored.scores if scored is not None else np.zeros(len(ranker), dtype=np.float32)
     mask = scores > 0
     for name in FACETS:
         wanted = (filters or {}).get(name)
         if wanted:
             mask &= ranker.in_facet(name, wanted)
     matched = np.flatnonzero(mask)
-    facets = {name: {str(labels[c]): int(n) for c, n in enumerate(np.bincount(codes[matched], minlength=len(labels)))
-                     if n and labels[c]}
-              for name, (labels, codes) in ranker.facets_.items()}
+    facets = ranker.facet_counts(matched)
     total = len(matched)
     best = page_rows(matched, scores, page, per_page)
     prefixes = sorted({part for pair in words for part in pair}, key=len, reverse=True)  # longest match wins
     results = []
     for i in best:
-        article_id = ranker.ids_[i]
+        article_id = ranker.article_id(i)
         details = build.details[article_id]
         results.append(Candidate(
             id=article_id, title=details["title"], type=details["type"], category=details["category"] or None,

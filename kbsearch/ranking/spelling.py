@@ -13,22 +13,15 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-_WORD = re.compile(r"[^\W\d_]{3,}")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MAX_WORD = 24
 MAX_TWO_EDITS = 8
 
 
-def article_words(title: str, text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The words of one article (lower-case, letters only): those of its text, and of its title."""
-    title_words = frozenset(_WORD.findall(title.lower()))
-    return title_words | frozenset(_WORD.findall(text.lower())), title_words
-
-
 def build_vocabulary(articles: Iterable[tuple[Collection[str], Collection[str]]], min_count: int = 2) -> dict[str, int]:
     """Words and the number of articles using them.
 
-    :param articles: ``article_words`` of each article (distinct words). A word found in fewer than
+    :param articles: ``kbsearch.corpus.words.spelling_words`` of each article (distinct words). A word found in fewer than
         ``min_count`` articles is left out, as it is mostly a typo itself, unless a title uses it.
     """
     counts: Counter[str] = Counter()

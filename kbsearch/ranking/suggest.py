@@ -1,7 +1,8 @@
 """Suggestions for a case being typed: the articles most likely to solve it.
 
 Called on every pause in typing, so everything here is per-request arithmetic on what the
-build precomputed: two word counts, two sparse products (TF-IDF cosine and BM25F), a partial sort.
+build precomputed: the model's ``score`` (two sparse products over the text's own words,
+TF-IDF cosine and BM25F), a category boost and a partial sort.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ SUBJECT_WEIGHT = 1.0
 CATEGORY_BOOST = 1.25  # the customer's chosen component is evidence, never a filter
 SUBCATEGORY_BOOST = 1.15
 MIN_SCORE = 0.06  # below this cosine, a suggestion shares a stray word, not a problem
-BM25_SHARE = 0.5  # weight of the BM25F channel against cosine, both scaled to their best article
 _PARTIAL = re.compile(r"(\w{3,})$")
 _WORDS = re.compile(r"\w+")
 
@@ -51,34 +51,6 @@ def correct_typos(text: str, vocabulary: dict[str, int] | None) -> str:
     return f"{text} {' '.join(fixes)}" if fixes else text
 
 
-def score(ranker: TfidfRanker, subject_words: list[tuple[str, str]], description_words: list[tuple[str, str]],
-          min_score: float = MIN_SCORE) -> tuple[np.ndarray, np.ndarray, object] | None:
-    """Every article's score for a text, its word columns, and the articles' weights on them.
-
-    Cosine over TF-IDF and BM25F, each scaled to its best article; articles whose cosine is
-    below ``min_score`` score 0. None when no word of the text is in the vocabulary.
-    """
-    q_subject = ranker.query(stem for stem, _ in subject_words)
-    q_description = ranker.query(stem for stem, _ in description_words)
-    columns = np.union1d(q_subject.columns, q_description.columns)
-    if len(columns) == 0:
-        return None
-    tfidf = np.zeros(len(columns), dtype=np.float32)
-    counts = np.zeros(len(columns), dtype=np.float32)
-    for q, weight in ((q_subject, SUBJECT_WEIGHT), (q_description, 1.0)):
-        at = np.searchsorted(columns, q.columns)
-        tfidf[at] += ranker.tfidf(q) * weight
-        counts[at] += q.counts * weight
-    shared = ranker.matrix_[:, columns]  # the articles' weights for this text's words only
-    cosine = shared @ tfidf / np.sqrt(np.dot(tfidf, tfidf))
-    # a word repeated in a long description counts, but less each time
-    bm25 = ranker.bm25(columns, np.log1p(counts))
-    # Each channel is scaled to its best article, so neither's units decide; cosine leads.
-    scores = cosine / (cosine.max() or 1.0) + BM25_SHARE * bm25 / (bm25.max() or 1.0)
-    scores[cosine <= min_score] = 0.0
-    return scores, columns, shared
-
-
 def suggest(ranker: TfidfRanker, subject: str, description: str, category: str | None = None,
             subcategory: str | None = None, limit: int = 5, min_score: float = MIN_SCORE,
             vocabulary: dict[str, int] | None = None) -> list[Suggestion]:
@@ -95,10 +67,11 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
     else:
         subject = expand_partial(ranker, subject)
     subject_words, description_words = text.analyze_words(subject), text.analyze_words(description)
-    scored = score(ranker, subject_words, description_words, min_score)
+    scored = ranker.score({"subject": subject_words, "description": description_words},
+                          {"subject": SUBJECT_WEIGHT, "description": 1.0}, min_score)
     if scored is None:
         return []
-    scores, columns, shared = scored
+    scores = scored.scores
     if category:
         in_category = ranker.in_facet("category", category)
         scores = scores * np.where(in_category, CATEGORY_BOOST, 1.0)
@@ -108,13 +81,4 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
     k = min(limit, len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
-    found = [i for i in top if scores[i] > 0.0]
-    present = shared[found].tocsr()  # which of the text's words each suggestion has
-    out = []
-    for row, i in enumerate(found):
-        has = set(columns[present.indices[present.indptr[row]:present.indptr[row + 1]]].tolist())
-        matched = {name: sorted({original for stem, original in words
-                                 if ranker.vocabulary_.get(stem) in has})
-                   for name, words in (("subject", subject_words), ("description", description_words))}
-        out.append(Suggestion(ranker.ids_[i], float(scores[i]), matched))
-    return out
+    return [Suggestion(ranker.article_id(i), float(scores[i]), scored.matched(i)) for i in top if scores[i] > 0.0]
