@@ -63,3 +63,18 @@ def test_search_page_and_article_page_render(client):
     assert 'href="/articles/locked-account"' in page and "<mark" in page
     article = client.get("/articles/locked-account").get_data(as_text=True)
     assert "SH-AUTH-103" in article
+
+
+def test_a_server_refuses_to_start_with_an_unknown_audience_naming_the_setting(monkeypatch):
+    import pytest
+    from click.testing import CliRunner
+
+    from kbsearch.commands import main
+    from kbsearch.web import ConfigError
+
+    with pytest.raises(ConfigError, match="KBSEARCH_AUDIENCE is 'custmer'; it must be one of: public"):
+        create_app({"AUDIENCE": "custmer"})
+    monkeypatch.setenv("KBSEARCH_AUDIENCE", "custmer")
+    result = CliRunner().invoke(main, ["reindex"])
+    assert result.exit_code == 1 and "Error: KBSEARCH_AUDIENCE is 'custmer'" in result.output
+    assert "Traceback" not in result.output

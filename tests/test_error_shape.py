@@ -50,3 +50,19 @@ def test_415_for_a_body_that_is_not_json(client):
 
 def test_400_for_malformed_json(client):
     assert_canonical(client.post("/api/suggest", data="{not json", content_type="application/json"), 400)
+
+
+@pytest.mark.parametrize("path", ["/api/suggest", "/api/events", "/api/cases"])
+def test_400_for_json_nested_too_deeply_to_parse(client, path):
+    deep = "[" * 100_000 + "]" * 100_000  # the parser's recursion ends before the document does
+    assert_canonical(client.post(path, data=deep, content_type="application/json"), 400)
+
+
+def test_validation_is_a_domain_error_the_web_edge_turns_into_400():
+    from kbsearch.cases.fields import Fields, ValidationError
+
+    fields = Fields()
+    fields.required({}, "subject", 300)
+    with pytest.raises(ValidationError) as raised:
+        fields.check()
+    assert raised.value.errors == [{"field": "subject", "message": "is required"}]

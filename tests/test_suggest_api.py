@@ -27,7 +27,7 @@ def test_the_word_being_typed_still_matches(client):
     assert ids(suggest(client, subject="my passw"))[0] in {"expired-password", "locked-account"}
 
 
-def test_subject_weighs_more_than_description(client):
+def test_a_subject_is_not_drowned_by_an_unrelated_description(client):
     body = suggest(client, subject="download invoices", description="we also use single sign-on")
     assert ids(body)[0] == "invoice-download"
     assert body["suggestions"][0]["matched"]["subject"] == ["download", "invoices"]

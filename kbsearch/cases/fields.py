@@ -10,14 +10,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kbsearch.web.errors import APIError
-
 # Limits shared by the suggestions panel and the case it becomes.
 MAX_SUBJECT = 300
 MAX_DESCRIPTION = 20_000
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class ValidationError(Exception):
+    """Bad input; ``errors`` names each bad field (``{"field", "message"}``). The web layer answers 400."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        super().__init__("invalid request: " + ", ".join(e["field"] for e in errors))
+        self.errors = errors
 
 
 class Fields:
@@ -95,8 +101,9 @@ class Fields:
         return value
 
     def check(self) -> None:
+        """:raise ValidationError: naming every bad field found so far."""
         if self.errors:
-            raise APIError(400, "invalid request: " + ", ".join(e["field"] for e in self.errors), self.errors)
+            raise ValidationError(self.errors)
 
 
 def taxonomy_filters(fields: Fields, source: Mapping, taxonomy: dict | None) -> tuple[str | None, str | None]:

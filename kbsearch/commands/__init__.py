@@ -7,6 +7,7 @@ and turns the layers' errors into a message and an exit status, never a tracebac
 
 from __future__ import annotations
 
+import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
@@ -23,9 +24,12 @@ def init_app(app: Flask) -> None:
 
 
 def _create_app(*args: object) -> Flask:
-    from kbsearch import create_app
+    from kbsearch.web import ConfigError, create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 main = FlaskGroup(

@@ -37,6 +37,7 @@ class Scored:
     """Every article's score for one text, and which of the text's words each article has."""
 
     scores: np.ndarray  # one per article row; 0 where the cosine is below the minimum
+    cosine: np.ndarray  # each article's TF-IDF cosine with the text, before fusion
     columns: np.ndarray  # the text's known words, as vocabulary columns (ascending)
     shared: sp.csc_matrix  # the articles' weights on those columns only
     words: Mapping[str, Words]  # the text's words by field, as the caller named them
@@ -143,7 +144,7 @@ class TfidfRanker:
         bm25 = self.bm25_[:, columns] @ np.log1p(counts)  # a repeated word counts, less each time
         scores = cosine / (cosine.max() or 1.0) + BM25_SHARE * bm25 / (bm25.max() or 1.0)
         scores[cosine <= min_score] = 0.0
-        return Scored(scores, columns, shared.tocsr(), fields, self.vocabulary_)
+        return Scored(scores, cosine, columns, shared.tocsr(), fields, self.vocabulary_)
 
     def complete(self, prefix: str, limit: int = 5) -> list[str]:
         """Vocabulary words starting with ``prefix``, the most widely used first ("passw" -> "password")."""

@@ -11,6 +11,12 @@ from typing import Any
 
 from flask import Flask
 
+from kbsearch.corpus.articles import AUDIENCES
+
+
+class ConfigError(Exception):
+    """A setting the service cannot start with; the message names it and what it may be."""
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``KBSEARCH_*`` environment variables, then ``test_config``."""
@@ -39,6 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
+    _check(app.config)
+
     from kbsearch import commands
     from kbsearch.web import api, case_api, case_pages, csrf, current, errors, pages
 
@@ -51,3 +59,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(case_pages.bp)
     return app
+
+
+def _check(config: dict[str, Any]) -> None:
+    """Refuse to start on a setting that would only fail later, far from its cause.
+
+    :raise ConfigError: naming the setting.
+    """
+    if config["AUDIENCE"] not in AUDIENCES:
+        raise ConfigError(f"KBSEARCH_AUDIENCE is {config['AUDIENCE']!r}; it must be one of: {', '.join(AUDIENCES)}")

@@ -14,7 +14,7 @@ from kbsearch.cases.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy
 from kbsearch.ranking import results, snippets, suggest
 from kbsearch.web import openapi
 from kbsearch.web.current import get_build
-from kbsearch.web.errors import APIError
+from kbsearch.web.errors import json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -73,10 +73,7 @@ def search_articles():
 def suggest_articles():
     """The suggestions panel: articles likely to solve the case being typed."""
     build = get_build()
-    body = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(body, dict):
-        raise APIError(415 if not request.is_json else 400, "send a JSON object",
-                       [{"field": "body", "message": "expected a JSON object with subject and description"}])
+    body = json_object("a JSON object with subject and description")
     fields = Fields()
     subject = fields.text(body, "subject", MAX_SUBJECT)
     description = fields.text(body, "description", MAX_DESCRIPTION)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from kbsearch.cases import events
 from kbsearch.cases import store as cases
 from kbsearch.web.current import attachments_dir, get_build, get_db
-from kbsearch.web.errors import APIError
+from kbsearch.web.errors import json_object
 from kbsearch.web.intake import case_from_request
 
 bp = Blueprint("case_api", __name__, url_prefix="/api")
@@ -50,10 +50,7 @@ def case_details(number: str):
 @bp.post("/events")
 def record_event():
     """One step of the deflection funnel, sent by the suggestions panel; 201 with its id."""
-    body = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(body, dict):
-        raise APIError(415 if not request.is_json else 400, "send a JSON object",
-                       [{"field": "body", "message": "expected a JSON object with session and kind"}])
+    body = json_object("a JSON object with session and kind")
     database = get_db()
     event, fields = events.read_event(body, get_build().details, database)
     fields.check()

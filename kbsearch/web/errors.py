@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from kbsearch.cases.fields import ValidationError
 from kbsearch.index.opened import IndexNotBuilt
 
 
@@ -45,7 +46,28 @@ def register(app: Flask) -> None:
     def handle_http_error(exc: HTTPException):
         return _respond(exc.code or 500, exc.description or exc.name)
 
+    @app.errorhandler(ValidationError)
+    def handle_validation_error(exc: ValidationError):
+        return _respond(400, str(exc), exc.errors)
+
     @app.errorhandler(IndexNotBuilt)
     def handle_index_not_built(exc: IndexNotBuilt):
         # 503: the service is up but has nothing to serve until the operator builds an index.
         return _respond(503, str(exc))
+
+
+def json_object(expected: str) -> dict:
+    """The request's JSON object body.
+
+    :raise APIError: 415 when the body is not JSON, 400 when it is not one object (or is
+        nested too deeply to parse) — ``expected`` says what to send.
+    """
+    if not request.is_json:
+        raise APIError(415, "send a JSON object", [{"field": "body", "message": f"expected {expected}"}])
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # silent=True does not cover a document nested thousands deep
+        body = None
+    if not isinstance(body, dict):
+        raise APIError(400, "send a JSON object", [{"field": "body", "message": f"expected {expected}"}])
+    return body

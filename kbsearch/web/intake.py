@@ -8,7 +8,7 @@ from kbsearch.cases.attachments import Limits, Upload
 from kbsearch.cases.fields import Fields
 from kbsearch.cases.store import CaseInput, read_case
 from kbsearch.index.opened import Build
-from kbsearch.web.errors import APIError
+from kbsearch.web.errors import APIError, json_object
 
 FORM_FIELDS = ("subject", "category", "subcategory", "description", "name", "email", "session")
 
@@ -32,10 +32,7 @@ def case_from_request(build: Build) -> tuple[CaseInput, Fields]:
     limits = Limits.from_config(current_app.config)
     taxonomy = build.manifest.get("taxonomy")
     if request.is_json:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise APIError(400, "send a JSON object", [{"field": "body", "message": "expected a JSON object"}])
-        return read_case(body, [], taxonomy, build.details, limits)
+        return read_case(json_object("a JSON object"), [], taxonomy, build.details, limits)
     if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise APIError(415, "send JSON or a form",
                        [{"field": "body", "message": "expected JSON or multipart/form-data"}])
