@@ -45,7 +45,8 @@ def free_port() -> int:
 
 def start_server(index: Path, articles: Path, port: int, workers: int, ignore: list[str]) -> subprocess.Popen:
     env = {**os.environ, "KBSEARCH_INDEX_DIR": str(index), "KBSEARCH_ARTICLES_DIR": str(articles),
-           "KBSEARCH_DATABASE": str(index.parent / "load.sqlite"), "KBSEARCH_IGNORE_KEYS": json.dumps(ignore)}
+           "KBSEARCH_DATABASE": str(index.parent / "load.sqlite"), "KBSEARCH_IGNORE_KEYS": json.dumps(ignore),
+           "KBSEARCH_AUDIENCE": "public"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers",
                                str(workers), "--log-level", "warning", "kbsearch:create_app()"], env=env)
     deadline = time.monotonic() + 60
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kbsearch-load-") as tmp:
         index = args.index or Path(tmp) / "index"
         if args.index is None:
-            report = build(args.articles_dir, index, ignore_keys=args.ignore_key)
+            report = build(args.articles_dir, index, audience="public", ignore_keys=args.ignore_key)
             print(f"built {report.indexed} articles in {report.seconds:.1f} s")
         loaded = load_folder(args.articles_dir, load_taxonomy(args.articles_dir), args.ignore_key)
         shorts, longs = make_texts(loaded.articles, 400)

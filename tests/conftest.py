@@ -45,7 +45,8 @@ def index_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def config(kb: Path, index_dir: Path, tmp_path: Path) -> dict:
-    return {"TESTING": True, "ARTICLES_DIR": str(kb), "INDEX_DIR": str(index_dir),
+    # a portal that signs its customers in: the test KB has articles for each audience
+    return {"TESTING": True, "ARTICLES_DIR": str(kb), "INDEX_DIR": str(index_dir), "AUDIENCE": "customer",
             "DATABASE": str(tmp_path / "kbsearch.sqlite")}
 
 

@@ -8,7 +8,8 @@ from kbsearch import create_app
 from kbsearch.index.reindex import build
 
 
-def test_config_defaults_then_environment_then_test_mapping(monkeypatch):
+def test_config_defaults_then_environment_then_test_mapping(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # the default instance folder is relative to it
     monkeypatch.setenv("KBSEARCH_INDEX_DIR", "/srv/kb/index")
     monkeypatch.setenv("KBSEARCH_AUDIENCE", "public")
     from_env = create_app()
@@ -38,15 +39,30 @@ def test_without_an_index_the_operator_is_told_what_to_run(config):
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == 503 and "kbsearch reindex" in body["error"] and body["errors"] == []
+    assert config["INDEX_DIR"] not in body["error"]  # the log names the folder, clients never see it
     page = app.test_client().get("/")
     assert page.status_code == 503 and b"kbsearch reindex" in page.data
+    assert config["INDEX_DIR"].encode() not in page.data
 
 
 def test_an_index_built_for_another_audience_is_refused(kb, index_dir, config):
     build(kb, index_dir, audience="internal")
     response = create_app(config).test_client().get("/api/status")
     assert response.status_code == 503
-    assert "built for audience 'internal'" in response.get_json()["error"]
+    assert "built for another audience" in response.get_json()["error"]
+    assert "KBSEARCH_AUDIENCE=customer" in response.get_json()["error"]
+
+
+def test_a_served_build_folder_that_vanished_answers_503_not_500(client, index_dir):
+    import shutil
+
+    from kbsearch.index import layout
+
+    assert client.get("/").status_code == 200
+    shutil.rmtree(layout.current_build(index_dir))
+    for path in ("/", "/api/search?q=password", "/articles/locked-account", "/cases/new"):
+        response = client.get(path)
+        assert response.status_code == 503, path
 
 
 def test_hidden_articles_are_not_found(client):

@@ -275,9 +275,16 @@ def test_a_duplicate_id_in_worker_shards_is_written_once(kb, tmp_path, monkeypat
     assert sorted(ids) == sorted(set(ids))
 
 
+def fork_workers(monkeypatch) -> None:
+    """Start the workers by fork even beside other threads (an app's), so they inherit this test's patches."""
+    fork = workers.multiprocessing.get_context("fork")
+    monkeypatch.setattr(workers.multiprocessing, "get_context", lambda method: fork)
+
+
 @pytest.mark.parametrize("when", ["before sending", "while sending"])
 def test_a_worker_that_dies_fails_the_build_instead_of_hanging_it(kb, index_dir, monkeypatch, when):
     monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    fork_workers(monkeypatch)
     reindex = os.getpid()
     real_send = multiprocessing.connection.Connection._send_bytes
 
@@ -326,6 +333,7 @@ def test_a_reindex_beside_other_threads_starts_its_workers_from_a_fork_server(kb
 def test_a_worker_that_fails_fails_the_build_and_switches_nothing(kb, index_dir, monkeypatch):
     first = build(kb, index_dir)
     monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    fork_workers(monkeypatch)
     write(kb, "new-article.md", "# New article\n\nText\n")
 
     def broken_shard(directory):
@@ -336,6 +344,47 @@ def test_a_worker_that_fails_fails_the_build_and_switches_nothing(kb, index_dir,
         build(kb, index_dir, workers=2)
     assert layout.current_build_id(index_dir) == first.build_id
     assert [p.name for p in layout.builds_dir(index_dir).iterdir()] == [first.build_id]
+
+
+def hand_out_late(monkeypatch) -> None:
+    """Make every worker fail at once and hand each its files only 0.5 s later, once it has exited."""
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    fork_workers(monkeypatch)
+
+    def broken_shard(directory):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(workers.fulltext, "ShardWriter", broken_shard)  # inherited by the forked workers
+    real = workers.Workers._hand_out
+
+    def late(self, k):
+        time.sleep(0.5)
+        real(self, k)
+
+    monkeypatch.setattr(workers.Workers, "_hand_out", late)
+
+
+def test_files_handed_to_a_worker_that_has_failed_and_exited_fail_the_build_with_its_error(
+        kb, index_dir, monkeypatch):
+    """Sending to a worker that is gone breaks the pipe: the build names the worker's own error."""
+    first = build(kb, index_dir)
+    write(kb, "new-article.md", "# New article\n\nText\n")
+    hand_out_late(monkeypatch)
+    with pytest.raises(workers.WorkerFailed, match="kbsearch-reindex-0 failed: OSError: no space left on device"):
+        build(kb, index_dir, workers=2)
+    assert layout.current_build_id(index_dir) == first.build_id
+    assert [p.name for p in layout.builds_dir(index_dir).iterdir()] == [first.build_id]
+
+
+def test_a_worker_gone_without_a_word_is_named_with_its_exit_code(kb, index_dir, monkeypatch):
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    fork_workers(monkeypatch)
+    monkeypatch.setattr(workers.fulltext, "ShardWriter", lambda directory: os._exit(7))
+    real = workers.Workers._hand_out
+    monkeypatch.setattr(workers.Workers, "_hand_out", lambda self, k: time.sleep(0.5) or real(self, k))
+    with pytest.raises(workers.WorkerFailed, match=r"kbsearch-reindex-0 died \(exit code 7\)"):
+        build(kb, index_dir, workers=2)
+    assert layout.current_build_id(index_dir) is None
 
 
 def age(folder: Path, seconds: int = 3600) -> None:

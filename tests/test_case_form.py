@@ -45,10 +45,14 @@ def test_a_good_submission_goes_to_the_case_page(app, client):
     data = {**hidden, **FIELDS, "attachments": [(io.BytesIO(b"%PDF-1.7 ..."), "invoice.pdf")]}
     response = client.post("/cases/new", data=data)
     assert response.status_code == 303
-    assert re.fullmatch(r"/cases/CS-000001\?secret=[\w-]+", response.headers["Location"])
+    assert response.headers["Location"] == "/cases/CS-000001"  # no secret in the address bar or history
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("case_secret=") and "Path=/cases/CS-000001" in cookie and "HttpOnly" in cookie
     page = client.get(response.headers["Location"])
     text = page.get_data(as_text=True)
     assert "Case CS-000001" in text and "invoice.pdf" in text and "Billing" in text
+    assert "/cases/CS-000001?secret=" in text  # the link back, shown once
+    assert "/cases/CS-000001?secret=" not in client.get("/cases/CS-000001").get_data(as_text=True)
     assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
     with app.app_context():
         assert next(current.get_db().query("select session from cases"))["session"] == hidden["session"]
@@ -85,9 +89,21 @@ def test_another_browser_cannot_reuse_a_token(app, client):
     assert stranger.post("/cases/new", data={**hidden, **FIELDS}).status_code == 400
 
 
-def test_the_status_page_needs_the_secret(client):
-    hidden = open_form(client)
-    location = client.post("/cases/new", data={**hidden, **FIELDS}).headers["Location"]
-    assert client.get(location.split("?")[0]).status_code == 404
-    assert client.get(location + "x").status_code == 404
-    assert client.get(location).status_code == 200
+def test_the_status_page_needs_the_secret(app, client):
+    secret = client.post("/api/cases", json=FIELDS).get_json()["secret"]
+    stranger = app.test_client()  # no cookie
+    assert stranger.get("/cases/CS-000001").status_code == 404
+    assert stranger.get(f"/cases/CS-000001?secret={secret}x").status_code == 404
+    assert stranger.get(f"/cases/CS-000001?secret={secret}", follow_redirects=True).status_code == 200
+
+
+def test_a_status_link_is_exchanged_for_a_cookie_scoped_to_its_case(client):
+    body = client.post("/api/cases", json=FIELDS)
+    number, secret = body.get_json()["number"], body.get_json()["secret"]
+    first = client.get(f"/cases/{number}?secret={secret}")
+    assert first.status_code == 303 and first.headers["Location"] == f"/cases/{number}"
+    assert f"Path=/cases/{number}" in first.headers["Set-Cookie"]
+    assert client.get(f"/cases/{number}").status_code == 200  # the cookie now opens it
+    assert client.get(f"/cases/{number}?secret=wrong").status_code == 404  # and a wrong link sets nothing
+    client.delete_cookie("case_secret", path=f"/cases/{number}")
+    assert client.get(f"/cases/{number}").status_code == 404

@@ -148,7 +148,7 @@ def test_set_status_shows_the_solution_to_the_customer(client, runner):
     assert result.exit_code == 0 and "CS-000001: solved" in result.output
     case = client.get(body["url"].replace("/cases/", "/api/cases/")).get_json()
     assert case["status"] == "solved" and case["solution"] == "Wait 15 minutes."
-    page = client.get(body["url"]).get_data(as_text=True)
+    page = client.get(body["url"], follow_redirects=True).get_data(as_text=True)
     assert "Wait 15 minutes." in page and "Solved" in page
     missing = runner.invoke(args=["cases", "set-status", "CS-000404", "open"])
     assert missing.exit_code == 1 and "no case CS-000404" in missing.output
@@ -168,5 +168,5 @@ def test_a_write_failing_midway_leaves_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr(attachments.os, "fsync", failing)
     files = [attachments.Accepted("a.png", "image/png", PNG), attachments.Accepted("b.png", "image/png", PNG)]
     with pytest.raises(OSError):
-        attachments.store(files, tmp_path / "files")
+        attachments.stage(files, tmp_path / "files")
     assert list((tmp_path / "files").iterdir()) == []

@@ -42,11 +42,14 @@ def test_reindex_exits_1_when_files_were_rejected_and_the_rest_is_live(runner, k
 
 
 def test_reindex_exits_2_naming_a_failed_worker(runner, kb, index_dir, monkeypatch):
+    from test_build import fork_workers
+
     from kbsearch.index import reindex as build_module
     from kbsearch.index import workers
 
     before = layout.current_build_id(index_dir)
     monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    fork_workers(monkeypatch)  # the app runs a thread (the rate limiter's), which would mean a fork server
     monkeypatch.setattr(build_module, "default_count", lambda: 2)  # whatever this machine's CPUs
 
     def broken_shard(directory):
@@ -54,8 +57,25 @@ def test_reindex_exits_2_naming_a_failed_worker(runner, kb, index_dir, monkeypat
 
     monkeypatch.setattr(workers.fulltext, "ShardWriter", broken_shard)  # inherited by the forked workers
     result = runner.invoke(args=["reindex"])
-    assert result.exit_code == 2
+    assert result.exit_code == 2, result.output
     assert "reindex failed, nothing was switched" in result.output and "no space left on device" in result.output
+    assert layout.current_build_id(index_dir) == before
+
+
+def test_reindex_exits_2_when_files_go_to_a_worker_that_has_already_failed(runner, kb, index_dir, monkeypatch):
+    """The race behind the test above: the worker failed and exited before it was handed any file."""
+    from test_build import hand_out_late
+
+    from kbsearch.index import reindex as build_module
+
+    before = layout.current_build_id(index_dir)
+    hand_out_late(monkeypatch)
+    monkeypatch.setattr(build_module, "default_count", lambda: 2)
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # not a BrokenPipeError's traceback
+    assert result.output.splitlines() == [
+        "reindex failed, nothing was switched: kbsearch-reindex-0 failed: OSError: no space left on device"]
     assert layout.current_build_id(index_dir) == before
 
 
@@ -88,7 +108,8 @@ def test_reindex_reports_a_missing_folder_and_exits_2(runner, tmp_path):
 def test_the_three_ways_to_reindex_share_one_build(command, kb, tmp_path):
     if not Path(command[0]).exists():
         pytest.skip(f"{command[0]} is not installed (pip install -e . puts it beside python)")
-    env = {**os.environ, "KBSEARCH_ARTICLES_DIR": str(kb), "KBSEARCH_INDEX_DIR": str(tmp_path / "ix")}
+    env = {**os.environ, "KBSEARCH_ARTICLES_DIR": str(kb), "KBSEARCH_INDEX_DIR": str(tmp_path / "ix"),
+           "KBSEARCH_AUDIENCE": "customer"}  # as conftest's apps: the test KB has articles for each audience
     done = subprocess.run([*command, "--incremental"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "4 indexed" in done.stdout

@@ -66,3 +66,9 @@ def test_validation_is_a_domain_error_the_web_edge_turns_into_400():
     with pytest.raises(ValidationError) as raised:
         fields.check()
     assert raised.value.errors == [{"field": "subject", "message": "is required"}]
+
+
+def test_405_names_the_allowed_methods(client):
+    response = client.delete("/api/suggest")
+    assert_canonical(response, 405)
+    assert "POST" in response.headers["Allow"]

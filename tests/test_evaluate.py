@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,20 @@ def test_a_bad_benchmark_names_the_file_and_line(runner, tmp_path):
     assert result.exit_code == 1 and "qrels.tsv:2: expected query_id<TAB>article_id<TAB>relevance" in result.output
     missing = runner.invoke(args=["evaluate", str(tmp_path)])
     assert missing.exit_code == 1 and "is missing" in missing.output
+
+
+def test_a_benchmark_with_nothing_visible_is_a_one_line_error_not_a_traceback(tmp_path):
+    """A failed build of the benchmark's articles is reported as ``reindex`` reports one: a message."""
+    bench = tmp_path / "drafts"
+    write(bench, "articles/only.md", "---\nid: only\nstatus: draft\n---\n# Not announced yet\n\nText.\n")
+    write(bench, "dev/queries.jsonl", json.dumps({"id": "q1", "subject": "announcement", "description": ""}) + "\n")
+    write(bench, "dev/qrels.tsv", "query_id\tarticle_id\trelevance\nq1\tonly\t1\n")
+    # a real process: a traceback is only printed where nothing catches the exception
+    command = [sys.executable, "-m", "flask", "--app", "kbsearch", "evaluate", str(bench),
+               "--cache", str(tmp_path / "cache")]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("Error: cannot build the benchmark's articles: no article in ")
+    assert line.endswith("nothing to serve")

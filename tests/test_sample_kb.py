@@ -46,9 +46,10 @@ CASES = [
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("sample") / "index"
-    report = build(ARTICLES, index_dir)
+    report = build(ARTICLES, index_dir, audience="public")  # as `make serve` serves it
     assert report.problems == [] and report.switched
-    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "ARTICLES_DIR": str(ARTICLES)}).test_client()
+    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "ARTICLES_DIR": str(ARTICLES),
+                       "DATABASE": str(index_dir.parent / "kbsearch.sqlite")}).test_client()
 
 
 def test_the_sample_knowledge_base_is_clean_and_broad():

@@ -2,7 +2,8 @@
 
 The type is decided here from the file's name *and* its first bytes, never from what the
 browser claims, and files are stored under names the server picks. Nothing is written
-until every file of a request has passed, so a rejected request leaves no file behind.
+until every file of a request has passed, so a rejected request leaves no file behind, and
+a file gets its final name only after its case commits, so a crash leaves no orphan.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,34 +125,69 @@ def check(uploads: list[Upload], limits: Limits, fields: Fields, field: str = "a
     return accepted
 
 
-def store(files: list[Accepted], folder: Path) -> list[str]:
-    """Write ``files`` durably under fresh server-chosen names; return those names.
+PART = ".part"
+STALE_SECONDS = 3600  # a .part file older than this belongs to no request still running
 
-    Each file goes to a ``.part`` name, is flushed to disk and renamed, and the folder
-    is flushed, so a name returned here survives a crash. On failure nothing is left.
+
+def stage(files: list[Accepted], folder: Path) -> list[str]:
+    """Write ``files`` durably as ``<name>.part`` under fresh server-chosen names; return the names.
+
+    They become the attachments only through ``publish``, after the case that lists them
+    commits. On failure nothing is left.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     written: list[str] = []
     try:
         for accepted in files:
             extension = accepted.name.rsplit(".", 1)[-1].lower()
             stored_as = f"{uuid.uuid4().hex}.{extension}"
             written.append(stored_as)  # before writing: a failure midway still removes its .part
-            partial = folder / (stored_as + ".part")
-            with open(partial, "xb") as out:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+            with os.fdopen(os.open(folder / (stored_as + PART), flags, 0o600), "wb") as out:
                 out.write(accepted.data)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(partial, folder / stored_as)
-        fsync_dir(folder)
+        if written:
+            fsync_dir(folder)
     except BaseException:
         discard(written, folder)
         raise
     return written
 
 
+def publish(names: list[str], folder: Path) -> None:
+    """Give staged files their final names, once their case is committed."""
+    for name in names:
+        os.replace(folder / (name + PART), folder / name)
+    if names:
+        fsync_dir(folder)
+
+
+def sweep(known: Callable[[str], bool], folder: Path, older_than: float = STALE_SECONDS) -> tuple[int, int]:
+    """Finish what a crash interrupted: publish staged files whose case committed, remove the rest.
+
+    :param known: whether a stored name is listed by a committed case.
+    :return: how many files were published and how many removed.
+    """
+    published = removed = 0
+    if not folder.is_dir():
+        return 0, 0
+    cutoff = time.time() - older_than
+    for path in folder.glob("*" + PART):
+        name = path.name.removesuffix(PART)
+        if known(name):
+            os.replace(path, folder / name)
+            published += 1
+        elif path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    if published or removed:
+        fsync_dir(folder)
+    return published, removed
+
+
 def discard(names: list[str], folder: Path) -> None:
     """Remove stored files whose case was not saved after all."""
     for name in names:
-        for path in (folder / name, folder / (name + ".part")):
+        for path in (folder / name, folder / (name + PART)):
             path.unlink(missing_ok=True)

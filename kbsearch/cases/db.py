@@ -7,7 +7,10 @@ process checks them the first time it opens the database.
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -50,6 +53,13 @@ def create_events(db: Database) -> None:
     db["events"].create_index(["created"])
 
 
+@migration
+def add_idempotency_keys(db: Database) -> None:
+    # the hash of a client's Idempotency-Key (or the form's session id): a retry finds its case
+    db["cases"].add_column("idempotency_hash", str)
+    db["cases"].create_index(["idempotency_hash"], unique=True)  # NULLs (no key) never collide
+
+
 def now() -> str:
     """The current UTC time as stored: ISO 8601 to the second, sortable as text."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -62,29 +72,80 @@ def open_db(path: str | Path) -> Database:
     case number handed out is a case stored.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=15)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # customers' words: this user's only
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # SQLite gives -wal and -shm the same mode
+    # No wait inside SQLite: a held lock is retried in ``writing`` with Python sleeps, which
+    # an event-loop server turns into switches, so other requests go on meanwhile.
+    conn = sqlite3.connect(path, timeout=0)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=FULL")
     return db
 
 
+BUSY_SECONDS = 2.0  # then the request is answered 503 with Retry-After, not left hanging
+
+
+class DatabaseBusy(Exception):
+    """Another process held the write lock for longer than ``BUSY_SECONDS``: retry shortly."""
+
+
+class StorageFull(Exception):
+    """The disk holding the database or attachments is full; nothing was stored."""
+
+
+def is_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is the disk being full, from SQLite or from writing a file."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "disk is full" in str(exc) or "database or disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _retry_while_locked(step: Callable[[], object], busy_seconds: float | None = None) -> None:
+    """Run ``step``, again every few milliseconds while another process holds the lock it needs.
+
+    :raise DatabaseBusy: still locked after ``busy_seconds`` (``BUSY_SECONDS`` by default).
+    """
+    deadline = time.monotonic() + (BUSY_SECONDS if busy_seconds is None else busy_seconds)
+    pause = 0.005
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if not _locked(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise DatabaseBusy("the case database is busy; try again in a moment") from exc
+            time.sleep(pause)  # cooperative under an event-loop server
+            pause = min(pause * 2, 0.1)
+
+
 @contextmanager
-def writing(db: Database) -> Iterator[Database]:
+def writing(db: Database, busy_seconds: float | None = None) -> Iterator[Database]:
     """A write transaction that takes SQLite's write lock at its start (``BEGIN IMMEDIATE``).
 
     sqlite-utils' ``atomic()`` begins a deferred transaction; when it first reads (a table's
     columns) and then writes while another process writes, SQLite refuses the upgrade at
     once with "database is locked" instead of waiting. Taking the lock first makes writers
-    queue for up to the connection's timeout. All writes, or none, are committed.
+    queue: the lock is asked for again every few milliseconds for ``BUSY_SECONDS``. All
+    writes, or none, are committed.
+
+    :raise DatabaseBusy: the lock stayed taken.
+    :raise StorageFull: the disk is full (the transaction is rolled back).
     """
-    db.execute("BEGIN IMMEDIATE")
+    _retry_while_locked(lambda: db.execute("BEGIN IMMEDIATE"), busy_seconds)
     try:
         yield db
         db.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         db.rollback()
+        if is_full(exc):
+            raise StorageFull("the server's disk is full: nothing was stored") from exc
         raise
 
 
@@ -94,9 +155,11 @@ def migrate(db: Database) -> list[str]:
     The write lock is taken before reading what is applied, so two server processes
     starting together cannot both run a step.
     """
-    db.enable_wal()  # WAL lets readers go on while a case is written; it must be set outside a transaction
+    # WAL lets readers go on while a case is written; it must be set outside a transaction,
+    # and a server's workers starting together may meet each other's locks
+    _retry_while_locked(db.enable_wal, busy_seconds=15)
     applied_now: list[str] = []
-    with writing(db):
+    with writing(db, busy_seconds=15):
         if "_migrations" not in db.table_names():
             db["_migrations"].create({"name": str, "applied": str}, pk="name")
         applied = {row["name"] for row in db["_migrations"].rows}

@@ -15,6 +15,7 @@ from kbsearch.cases.db import Database, now, writing
 from kbsearch.cases.fields import Fields
 
 KINDS = ("shown", "clicked", "helpful", "not_helpful", "deflected", "submitted")
+FROM_CLIENTS = tuple(k for k in KINDS if k != "submitted")  # the server records a submission itself
 NEEDS_ARTICLE = ("clicked", "helpful", "not_helpful", "deflected")
 MAX_QUERY = 300  # subjects are at most this long; descriptions are never stored in events
 MAX_ARTICLES = 20
@@ -30,13 +31,13 @@ class Event:
     query: str | None = None
 
 
-def read_event(source: Mapping, served_ids: Mapping, db: Database) -> tuple[Event, Fields]:
+def read_event(source: Mapping, served_ids: Mapping) -> tuple[Event, Fields]:
     """Check an event from the panel: the kind's required fields, and that what it names exists."""
     fields = Fields()
     session = fields.token(source, "session", required=True)
     kind = fields.text(source, "kind", 20)
-    if kind not in KINDS:
-        fields.bad("kind", "must be one of " + ", ".join(KINDS))
+    if kind not in FROM_CLIENTS:
+        fields.bad("kind", "must be one of " + ", ".join(FROM_CLIENTS))
     article_id = fields.text(source, "article_id", 200) or None
     if kind in NEEDS_ARTICLE and not article_id:
         fields.bad("article_id", f"is required for {kind} events")
@@ -49,12 +50,9 @@ def read_event(source: Mapping, served_ids: Mapping, db: Database) -> tuple[Even
     if kind == "shown" and not articles:
         fields.bad("articles", "is required for shown events: the ids displayed")
     query = " ".join(fields.text(source, "query", 20_000).split())[:MAX_QUERY] or None
-    case_number = fields.text(source, "case_number", 20) or None
-    if kind == "submitted":
-        owner = list(db.query("select session from cases where number = ?", [case_number or ""]))
-        if not owner or owner[0]["session"] != session:
-            fields.bad("case_number", "must name a case submitted from this session")
-    return Event(session, kind, article_id, articles, case_number, query), fields
+    if source.get("case_number") is not None:
+        fields.bad("case_number", "is recorded by the server with the case, never sent")
+    return Event(session, kind, article_id, articles, None, query), fields
 
 
 def record(db: Database, event: Event) -> int:

@@ -16,6 +16,7 @@ MAX_DESCRIPTION = 20_000
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,9}$")
 
 
 class ValidationError(Exception):
@@ -41,6 +42,9 @@ class Fields:
             return ""
         if not isinstance(value, str):
             self.bad(name, "must be a string")
+            return ""
+        if not value.isascii() and not _encodable(value):
+            self.bad(name, "must be valid Unicode text (a lone surrogate is not)")
             return ""
         if len(value) > limit:
             self.bad(name, f"must be at most {limit} characters")
@@ -93,7 +97,7 @@ class Fields:
 
     def integer(self, source: Mapping, name: str, default: int, low: int, high: int) -> int:
         value = source.get(name, default)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and WHOLE_NUMBER.match(value.strip()):  # ASCII digits: "²".isdigit() too
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             self.bad(name, f"must be a whole number from {low} to {high}")
@@ -104,6 +108,15 @@ class Fields:
         """:raise ValidationError: naming every bad field found so far."""
         if self.errors:
             raise ValidationError(self.errors)
+
+
+def _encodable(value: str) -> bool:
+    """Whether ``value`` is storable text: JSON may carry "\\ud800", which UTF-8 cannot hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def taxonomy_filters(fields: Fields, source: Mapping, taxonomy: dict | None) -> tuple[str | None, str | None]:

@@ -11,14 +11,14 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kbsearch.cases import attachments
 from kbsearch.cases.attachments import Accepted, Limits, Upload
-from kbsearch.cases.db import Database, now, writing
+from kbsearch.cases.db import Database, StorageFull, is_full, now, writing
 from kbsearch.cases.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
 
 MAX_NAME = 200
@@ -49,6 +49,11 @@ class CaseInput:
 class Created:
     number: str
     secret: str
+    replayed: bool = False  # an earlier request with the same idempotency key made this case
+
+
+class KeyReused(Exception):
+    """An idempotency key already made a case with other content."""
 
 
 def read_case(source: Mapping, uploads: list[Upload], taxonomy: dict | None, served_ids: Mapping,
@@ -76,37 +81,68 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_case(db: Database, case: CaseInput, folder: Path) -> Created:
+def create_case(db: Database, case: CaseInput, folder: Path, key: str | None = None,
+                secret_for: Callable[[str], str] | None = None) -> Created:
     """Store ``case`` and its files; return its number and secret once both are durable.
 
-    :raise: whatever the disk or database raises; then nothing of the case remains.
+    With an idempotency ``key`` (a client's ``Idempotency-Key``, or the form's session id) a
+    retry of a request whose answer was lost returns the case the first one made: its secret
+    is then ``secret_for(key)`` (an HMAC under the server's key), so it can be given again
+    without ever being stored.
+
+    Files are written as temporary ``.part`` files first and renamed only after the case
+    commits; ``attachments.sweep`` finishes or removes any that a crash left between the two.
+
+    :raise KeyReused: ``key`` made another case (different subject or email).
+    :raise StorageFull, DatabaseBusy: nothing of the case remains.
     """
-    stored = attachments.store(case.files, folder)
-    secret = secrets.token_urlsafe(18)
+    key_hash = _hash(f"idempotency:{key}") if key else None
+    secret = secret_for(key) if key and secret_for else secrets.token_urlsafe(18)
+    try:
+        staged = attachments.stage(case.files, folder)
+    except OSError as exc:
+        if is_full(exc):
+            raise StorageFull("the server's disk is full: nothing was stored") from exc
+        raise
     created = now()
     try:
         with writing(db):
+            if key_hash is not None:
+                earlier = list(db.query("select number, subject, email, secret_hash from cases "
+                                        "where idempotency_hash = ?", [key_hash]))
+                if earlier:
+                    attachments.discard(staged, folder)
+                    return _replay(earlier[0], case, secret)
             table = db["cases"]
             case_id = table.insert({
                 "number": f"pending-{secrets.token_hex(8)}", "secret_hash": _hash(secret),
                 "subject": case.subject, "category": case.category, "subcategory": case.subcategory,
                 "description": case.description, "name": case.name, "email": case.email, "status": "new",
                 "solution": None, "session": case.session or None, "shown": json.dumps(case.shown),
-                "created": created, "updated": created,
+                "created": created, "updated": created, "idempotency_hash": key_hash,
             }).last_pk
             number = f"CS-{case_id:06d}"
             table.update(case_id, {"number": number})
             db["attachments"].insert_all([
                 {"case_id": case_id, "name": f.name, "stored_as": s, "size": f.size, "type": f.type,
-                 "sha256": f.sha256} for f, s in zip(case.files, stored)])
+                 "sha256": f.sha256} for f, s in zip(case.files, staged)])
             if case.session:
                 db["events"].insert({"session": case.session, "kind": "submitted", "article_id": None,
                                      "articles": None, "case_number": number, "query": None,
                                      "created": created})
     except BaseException:
-        attachments.discard(stored, folder)
+        attachments.discard(staged, folder)
         raise
+    attachments.publish(staged, folder)
     return Created(number, secret)
+
+
+def _replay(earlier: Mapping[str, Any], case: CaseInput, secret: str) -> Created:
+    if (earlier["subject"], earlier["email"]) != (case.subject, case.email):
+        raise KeyReused("this Idempotency-Key was already used for another case")
+    if not hmac.compare_digest(earlier["secret_hash"], _hash(secret)):  # the server's key changed since
+        raise KeyReused("this Idempotency-Key's case cannot be given again: send a new key")
+    return Created(earlier["number"], secret, replayed=True)
 
 
 def get_case(db: Database, number: str, secret: str) -> dict[str, Any]:

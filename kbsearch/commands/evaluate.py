@@ -10,6 +10,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from kbsearch.index.layout import BuildLocked
+from kbsearch.index.reindex import BuildError
+from kbsearch.index.workers import WorkerFailed
+
 
 @click.command("evaluate")
 @click.argument("bench_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
@@ -38,8 +42,11 @@ def evaluate_command(bench_dir: Path, split: str, peers: bool, form: str, cache:
     except evaluate.BenchmarkError as exc:
         raise click.ClickException(str(exc)) from None
     root = cache or Path(current_app.config["DATABASE"]).parent / "evaluate"
-    served, built = evaluate.cached_build(benchmark.articles, root / benchmark.name, current_app.config["AUDIENCE"],
-                                          tuple(current_app.config["IGNORE_KEYS"]))
+    try:
+        served, built = evaluate.cached_build(benchmark.articles, root / benchmark.name,
+                                              current_app.config["AUDIENCE"], tuple(current_app.config["IGNORE_KEYS"]))
+    except (BuildError, BuildLocked, WorkerFailed) as exc:  # the benchmark's articles, as reindex reports them
+        raise click.ClickException(f"cannot build the benchmark's articles: {exc}") from None
     click.echo(f"{benchmark.name} {split}: {len(benchmark.queries)} queries, {len(served.details)} articles "
                f"({'built' if built else 'cached build'} {served.path})", err=True)
     engines = [("kbsearch suggestions", evaluate.kbsearch_engine(served))]

@@ -22,7 +22,11 @@ EXIT_NOT_SWITCHED = 2  # nothing went live: --strict refusal, or nothing could b
 
 def run_build(articles: Path, index: Path, incremental: bool, strict: bool,
               ignore_keys: tuple[str, ...]) -> BuildReport:
-    """Build with a progress bar on a terminal; print the summary; exit non-zero on problems."""
+    """Build with a progress bar on a terminal; print the summary; exit non-zero on problems.
+
+    :raise click.exceptions.Exit: with ``EXIT_REJECTED`` or ``EXIT_NOT_SWITCHED`` (click exits
+        with it, and a caller can tell one from the other, as ``serve`` does).
+    """
     audience = current_app.config["AUDIENCE"]
     ignore = ignore_keys or tuple(current_app.config["IGNORE_KEYS"])
     try:
@@ -36,14 +40,14 @@ def run_build(articles: Path, index: Path, incremental: bool, strict: bool,
                            strict=strict, ignore_keys=ignore)
     except (BuildError, layout.BuildLocked, WorkerFailed) as exc:
         click.echo(f"reindex failed, nothing was switched: {exc}", err=True)
-        sys.exit(EXIT_NOT_SWITCHED)
+        raise click.exceptions.Exit(EXIT_NOT_SWITCHED) from None
     _print_summary(report)
     if not report.switched:
         click.echo(f"--strict: {len(report.rejected_files)} file(s) rejected, the served index is unchanged",
                    err=True)
-        sys.exit(EXIT_NOT_SWITCHED)
+        raise click.exceptions.Exit(EXIT_NOT_SWITCHED)
     if report.problems:
-        sys.exit(EXIT_REJECTED)
+        raise click.exceptions.Exit(EXIT_REJECTED)
     return report
 
 
@@ -110,8 +114,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
         click.echo(f"no index in {index}: building it first")
         try:
             run_build(Path(current_app.config["ARTICLES_DIR"]), index, False, False, ())
-        except SystemExit as exc:
-            if exc.code != EXIT_REJECTED:  # rejected files are reported; the rest is served
+        except click.exceptions.Exit as exc:
+            if exc.exit_code != EXIT_REJECTED:  # rejected files are reported; the rest is served
                 raise
     args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
             "--access-logfile", "-", "kbsearch:create_app()"]

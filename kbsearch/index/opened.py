@@ -19,7 +19,14 @@ from kbsearch.ranking.model import ModelMismatch, TfidfRanker
 
 
 class IndexNotBuilt(Exception):
-    """No usable build: the message tells the operator what to run."""
+    """No usable build: the message tells the operator what to run.
+
+    ``public`` is what a client may read: the same advice without the server's paths.
+    """
+
+    def __init__(self, message: str, public: str):
+        super().__init__(message)
+        self.public = public
 
 
 @dataclass(frozen=True)
@@ -42,17 +49,21 @@ def open_current(index_dir: Path, build_id: str | None, audience: str) -> Build:
     hint = "run `kbsearch reindex`"
     path = layout.builds_dir(index_dir) / build_id if build_id else None
     if path is None or not (path / layout.MANIFEST).exists():
-        raise IndexNotBuilt(f"no index has been built in {index_dir}: {hint}")
+        raise IndexNotBuilt(f"no index has been built in {index_dir}: {hint}", f"no index has been built: {hint}")
     manifest = layout.read_manifest(path)
     if manifest.get("audience") != audience:
+        advice = f"{hint} with KBSEARCH_AUDIENCE={audience}"
         raise IndexNotBuilt(f"the index in {index_dir} was built for audience {manifest.get('audience')!r} "
-                            f"but this server serves {audience!r}: {hint} with KBSEARCH_AUDIENCE={audience}")
+                            f"but this server serves {audience!r}: {advice}",
+                            f"the index was built for another audience: {advice}")
     try:
         return load(path)
     except ModelMismatch as exc:
-        raise IndexNotBuilt(f"the index in {index_dir} was built by other library versions ({exc}): {hint}") from exc
-    except (fulltext.EmptyIndexError, FileNotFoundError) as exc:
-        raise IndexNotBuilt(f"the index in {index_dir} is incomplete ({exc}): {hint}") from exc
+        raise IndexNotBuilt(f"the index in {index_dir} was made in another format ({exc}): {hint}",
+                            f"the index was made in another format: {hint}") from exc
+    except (fulltext.EmptyIndexError, FileNotFoundError, NotADirectoryError) as exc:
+        raise IndexNotBuilt(f"the index in {index_dir} is incomplete ({exc}): {hint}",
+                            f"the index is incomplete: {hint}") from exc
 
 
 def load(path: Path) -> Build:

@@ -8,7 +8,9 @@ commits its shard while this process fits the ranker.
 
 Each worker has a pipe of its own in each direction, and only it holds the writing end of
 the one it answers on: if it dies, even halfway through a message, reading that pipe ends
-with EOFError instead of waiting forever.
+with EOFError instead of waiting forever. It also holds the only reading end of the one it
+is handed files on, so handing files to a worker that has gone breaks that pipe: either way
+the build fails naming the error the worker sent before it ended, or else its exit code.
 """
 
 from __future__ import annotations
@@ -32,10 +34,19 @@ from kbsearch.index import fulltext
 PARALLEL_FROM = 400  # files to parse before processes pay for their start
 CHUNK = 64  # files per message: few round trips, and work shared out evenly
 MAX_WORKERS = 4  # each worker's Whoosh writer may hold ~1 GB while it sorts
+GONE_WAIT = 5.0  # seconds to wait for a worker whose pipe broke to be seen to end: it has closed its ends
 
 
 class WorkerFailed(Exception):
-    """A worker process raised or died; the build is abandoned."""
+    """A worker process raised or died; the build is abandoned.
+
+    The message names the worker and its error (not a traceback: it is the operator's to read);
+    ``details`` holds the worker's traceback, if it sent one.
+    """
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
 
 
 def default_count() -> int:
@@ -129,7 +140,10 @@ class Workers:
 
     def _hand_out(self, k: int) -> None:
         """Send worker ``k`` its next chunk, or the signal to commit its shard."""
-        self._to_worker[k].send(self._todo.popleft() if self._todo else None)
+        try:
+            self._to_worker[k].send(self._todo.popleft() if self._todo else None)
+        except OSError:  # BrokenPipeError: it failed or died before reading it
+            raise self._gone(k) from None
 
     def _receive(self) -> None:
         """Wait for the next message from a worker: parsed entries, a committed shard, or an error."""
@@ -141,10 +155,9 @@ class Workers:
                 try:
                     kind, value = reader.recv()
                 except (EOFError, OSError):  # OSError: the pipe ended partway through a message
-                    raise WorkerFailed(f"{self._processes[k].name} died (exit code "
-                                       f"{self._processes[k].exitcode})") from None
+                    raise self._gone(k) from None
                 if kind == "error":
-                    raise WorkerFailed(f"{self._processes[k].name} failed:\n{value}")
+                    raise self._failed(k, value)
                 if kind == "chunk":
                     i, entries = value
                     self._chunks[i] = entries
@@ -153,8 +166,28 @@ class Workers:
                     self._done.add(k)
                     self.written += value
                 return
-        dead = self._processes[next(k for k in busy if self._processes[k].sentinel in ready)]
-        raise WorkerFailed(f"{dead.name} died (exit code {dead.exitcode})")
+        raise self._gone(next(k for k in busy if self._processes[k].sentinel in ready))
+
+    def _failed(self, k: int, error: tuple[str, str]) -> WorkerFailed:
+        """The error worker ``k`` sent: its one-line summary names the cause; its traceback is kept aside."""
+        summary, details = error
+        return WorkerFailed(f"{self._processes[k].name} failed: {summary}", details)
+
+    def _gone(self, k: int) -> WorkerFailed:
+        """Why worker ``k``, whose pipe broke or ended, has gone: the error it sent first, else its exit code.
+
+        Whatever it sent before it ended is still in its pipe, unread.
+        """
+        process, reader = self._processes[k], self._from_worker[k]
+        try:
+            while reader.poll(GONE_WAIT):  # at once: its end is closed, so the pipe ends
+                kind, value = reader.recv()
+                if kind == "error":
+                    return self._failed(k, value)
+        except (EOFError, OSError):  # the end of the pipe, perhaps partway through a message
+            pass
+        process.join(GONE_WAIT)  # its pipes close as it ends; it may not be reaped yet
+        return WorkerFailed(f"{process.name} died (exit code {process.exitcode})")
 
 
 def _work(k: int, inbox: Connection, outbox: Connection, shard: Path, reindex: int, audience: str,
@@ -170,8 +203,12 @@ def _work(k: int, inbox: Connection, outbox: Connection, shard: Path, reindex: i
                     writer.add(outcome, words)
             outbox.send(("chunk", (i, entries)))
         outbox.send(("done", writer.commit()))
-    except BaseException:
-        outbox.send(("error", traceback.format_exc()))
+    except BaseException as exc:
+        summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        try:
+            outbox.send(("error", (summary, traceback.format_exc())))
+        except OSError:  # the reindex has gone (its end of the pipe is closed): no one to tell
+            pass
 
 
 def _exit_with(pid: int) -> None:

@@ -7,11 +7,13 @@ domain errors (``ValidationError``, ``IndexNotBuilt``) become HTTP answers in ``
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from kbsearch.corpus.articles import AUDIENCES
+from kbsearch.web import security
 
 
 class ConfigError(Exception):
@@ -27,7 +29,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ARTICLES_DIR="articles",
         INDEX_DIR="index",
         DATABASE="instance/kbsearch.sqlite",
-        AUDIENCE="customer",
+        # Who may read what is served. Nothing here signs anyone in, so the default serves
+        # public articles only; a customer or internal build belongs behind the portal's sign-in.
+        AUDIENCE="public",
         IGNORE_KEYS=[],
         SEARCH_LIMIT=10,
         SUGGEST_LIMIT=5,
@@ -37,8 +41,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
         ATTACHMENTS_MAX_TOTAL_BYTES=25 * 1024 * 1024,
         IMPLICIT_DEFLECTION_MINUTES=30,  # a click with no case within this long counts as deflected
-        # A default secret for development only: set KBSEARCH_SECRET_KEY in production.
-        SECRET_KEY="dev",
+        # None: a key is made once and kept beside the database (see web/security.py).
+        SECRET_KEY=None,
+        PUBLIC_URL=None,  # the portal's address as customers see it, e.g. https://support.example.com
     )
     if test_config is None:
         app.config.from_prefixed_env("KBSEARCH")
@@ -46,10 +51,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     _check(app.config)
+    try:
+        app.secret_key = security.secret_key(app.config["SECRET_KEY"], Path(app.config["DATABASE"]).parent)
+    except security.WeakSecret as exc:
+        raise ConfigError(str(exc)) from None
 
     from kbsearch import commands
-    from kbsearch.web import api, case_api, case_pages, csrf, current, errors, pages
+    from kbsearch.web import (
+        api,
+        case_api,
+        case_pages,
+        csrf,
+        current,
+        errors,
+        limits,
+        pages,
+    )
 
+    security.init_app(app)
     current.init_app(app)
     csrf.init_app(app)
     commands.init_app(app)
@@ -58,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(case_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(case_pages.bp)
+    limits.init_app(app)  # wraps the views registered above
     return app
 
 

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+import base64
+import hashlib
+import hmac
+import re
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from kbsearch.cases import events
 from kbsearch.cases import store as cases
 from kbsearch.web.current import attachments_dir, get_build, get_db
-from kbsearch.web.errors import json_object
+from kbsearch.web.errors import APIError, json_object
 from kbsearch.web.intake import case_from_request
 
 bp = Blueprint("case_api", __name__, url_prefix="/api")
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def secret_for(key: str) -> str:
+    """The case secret a request with idempotency ``key`` gets, the same on every retry.
+
+    An HMAC under the server's secret key: derivable only by the server, never stored.
+    """
+    digest = hmac.new(current_app.secret_key.encode(), f"case-secret:{key}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
 def get_case_or_404(number: str, secret: str) -> dict:
@@ -27,13 +43,21 @@ def get_case_or_404(number: str, secret: str) -> dict:
 @bp.post("/cases")
 def submit_case():
     """Open a case: JSON, or multipart with ``attachments``; 201 with its number and secret."""
+    key = request.headers.get("Idempotency-Key")
     case, fields = case_from_request(get_build())
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        fields.bad("Idempotency-Key", "must be 1 to 255 visible ASCII characters (a UUID, say)")
     fields.check()
-    created = cases.create_case(get_db(), case, attachments_dir())
+    try:
+        created = cases.create_case(get_db(), case, attachments_dir(), key, secret_for)
+    except cases.KeyReused as exc:
+        raise APIError(422, str(exc), [{"field": "Idempotency-Key", "message": str(exc)}]) from None
     url = url_for("case_pages.case_status", number=created.number, secret=created.secret)
     response = jsonify({"number": created.number, "secret": created.secret, "url": url})
     response.status_code = 201
     response.headers["Location"] = url
+    if created.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -52,7 +76,7 @@ def record_event():
     """One step of the deflection funnel, sent by the suggestions panel; 201 with its id."""
     body = json_object("a JSON object with session and kind")
     database = get_db()
-    event, fields = events.read_event(body, get_build().details, database)
+    event, fields = events.read_event(body, get_build().details)
     fields.check()
     response = jsonify({"id": events.record(database, event)})
     response.status_code = 201

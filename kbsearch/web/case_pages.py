@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from kbsearch.cases import store as cases
 from kbsearch.cases.attachments import TYPES, Limits, readable
-from kbsearch.web.case_api import get_case_or_404
+from kbsearch.web.case_api import get_case_or_404, secret_for
 from kbsearch.web.csrf import check_form_token
 from kbsearch.web.current import attachments_dir, get_build, get_db
 from kbsearch.web.intake import FORM_FIELDS, case_from_request
 
 bp = Blueprint("case_pages", __name__)
+
+CASE_COOKIE = "case_secret"  # one per case: each is scoped to its own case's path
+CASE_COOKIE_DAYS = 90
 
 
 def _form(values: dict[str, str], errors: dict[str, str], status: int = 200):
@@ -45,17 +57,39 @@ def submit_case():
         values = {name: request.form.get(name, "") for name in FORM_FIELDS}
         values["shown"] = ",".join(request.form.getlist("shown"))
         return _form(values, fields.by_field(), 400)
-    created = cases.create_case(get_db(), case, attachments_dir())
-    return redirect(url_for(".case_status", number=created.number, secret=created.secret), 303)
+    try:  # the form's session id makes a resent form (a reload, a lost answer) find its case
+        created = cases.create_case(get_db(), case, attachments_dir(), case.session or None, secret_for)
+    except cases.KeyReused:  # another case sent from the same form page: a case of its own
+        created = cases.create_case(get_db(), case, attachments_dir())
+    # the link that leads back, shown once on the next page (the session cookie is the customer's)
+    flash(url_for(".case_status", number=created.number, secret=created.secret, _external=True), "case-link")
+    return _with_case_cookie(redirect(url_for(".case_status", number=created.number), 303),
+                             created.number, created.secret)
+
+
+def _with_case_cookie(response: Response, number: str, secret: str) -> Response:
+    """Hand the case's secret to the browser as an HttpOnly cookie sent only to this case's page."""
+    response.set_cookie(CASE_COOKIE, secret, max_age=CASE_COOKIE_DAYS * 86400,
+                        path=url_for(".case_status", number=number), httponly=True, samesite="Lax",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
 
 
 @bp.get("/cases/<number>")
 def case_status(number: str):
     """ "My case": status, details and, once there is one, the solution.
 
+    A link with ``?secret=`` is exchanged for a cookie scoped to this case and redirected to
+    the plain address, so the secret stays out of the browser's history, server access logs
+    and anything the page is shared with.
+
     :raise 404: no such case or a wrong secret.
     """
-    case = get_case_or_404(number, request.args.get("secret", ""))
+    sent = request.args.get("secret")
+    if sent is not None:
+        get_case_or_404(number, sent)  # a wrong secret never becomes a cookie
+        return _with_case_cookie(redirect(url_for(".case_status", number=number), 303), number, sent)
+    case = get_case_or_404(number, request.cookies.get(CASE_COOKIE, ""))
     category = (get_build().manifest.get("taxonomy") or {}).get(case["category"], {})
     labels = (category.get("label", case["category"]),
               category.get("subcategories", {}).get(case["subcategory"], case["subcategory"]))

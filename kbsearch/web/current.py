@@ -14,9 +14,9 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
-from kbsearch.cases import db
+from kbsearch.cases import attachments, db
 from kbsearch.index import layout
-from kbsearch.index.opened import Build, open_current
+from kbsearch.index.opened import Build, IndexNotBuilt, open_current
 
 
 def init_app(app: Flask) -> None:
@@ -40,6 +40,10 @@ def _current() -> Build:
     build_id = layout.current_build_id(index_dir)
     live = state["live"]
     if live is not None and live.id == build_id:
+        if not (live.path / layout.MANIFEST).exists():  # deleted under a running server
+            state["live"] = None
+            raise IndexNotBuilt(f"the served build {live.path} has vanished: run `kbsearch reindex`",
+                                "the served index has vanished: run `kbsearch reindex`")
         return live
     with state["lock"]:
         live = state["live"]
@@ -55,6 +59,7 @@ def get_db() -> db.Database:
         g.db = db.open_db(current_app.config["DATABASE"])
         if not state["migrated"]:
             db.migrate(g.db)
+            _sweep(g.db)
             state["migrated"] = True
     return g.db
 
@@ -69,3 +74,14 @@ def attachments_dir() -> Path:
     """Where attachment files live: beside the database unless configured."""
     configured = current_app.config.get("ATTACHMENTS_DIR")
     return Path(configured) if configured else Path(current_app.config["DATABASE"]).parent / "attachments"
+
+
+def _sweep(database: db.Database) -> None:
+    """Publish or remove attachment files a crash left between writing and their case's commit."""
+    def known(name: str) -> bool:
+        return bool(list(database.query("select 1 from attachments where stored_as = ?", [name])))
+
+    published, removed = attachments.sweep(known, attachments_dir())
+    if published or removed:
+        current_app.logger.warning("attachments: %d staged file(s) published, %d stale one(s) removed",
+                                   published, removed)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from kbsearch.cases.db import DatabaseBusy, StorageFull
 from kbsearch.cases.fields import ValidationError
 from kbsearch.index.opened import IndexNotBuilt
+from kbsearch.web import limits
 
 
 class APIError(Exception):
@@ -44,16 +46,36 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):
-        return _respond(exc.code or 500, exc.description or exc.name)
+        response = app.make_response(_respond(exc.code or 500, exc.description or exc.name))
+        for name, value in exc.get_headers():  # e.g. Allow on a 405, which HTTP requires
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        if exc.code == 429:
+            response.headers["Retry-After"] = str(limits.retry_after())
+        return response
 
     @app.errorhandler(ValidationError)
     def handle_validation_error(exc: ValidationError):
         return _respond(400, str(exc), exc.errors)
 
+    @app.errorhandler(DatabaseBusy)
+    def handle_busy(exc: DatabaseBusy):
+        response = app.make_response(_respond(503, str(exc)))
+        response.headers["Retry-After"] = "2"
+        return response
+
+    @app.errorhandler(StorageFull)
+    def handle_full(exc: StorageFull):
+        app.logger.error("%s", exc.__cause__ or exc)
+        return _respond(507, "The server cannot store anything right now (its disk is full). Nothing was "
+                             "saved: please try again later.")
+
     @app.errorhandler(IndexNotBuilt)
     def handle_index_not_built(exc: IndexNotBuilt):
         # 503: the service is up but has nothing to serve until the operator builds an index.
-        return _respond(503, str(exc))
+        # The log names the folder; clients are told what to do, not where the server keeps it.
+        app.logger.error("%s", exc)
+        return _respond(503, exc.public)
 
 
 def json_object(expected: str) -> dict:

@@ -86,11 +86,10 @@ EVENT = {
     "type": "object", "required": ["session", "kind"],
     "properties": {
         "session": SESSION,
-        "kind": {"enum": ["shown", "clicked", "helpful", "not_helpful", "deflected", "submitted"]},
+        "kind": {"enum": ["shown", "clicked", "helpful", "not_helpful", "deflected"]},
         "article_id": {"type": "string", "description": "required for clicked, helpful, not_helpful, deflected"},
         "articles": {"type": "array", "items": {"type": "string"}, "maxItems": 20,
                      "description": "shown: the ids displayed, best first"},
-        "case_number": {"type": "string", "description": "submitted: a case from this session"},
         "query": {"type": "string", "description": "the subject typed; stored trimmed to 300 characters"},
     },
 }

@@ -9,7 +9,7 @@ from collections import Counter
 
 from flask import Blueprint, abort, render_template, request
 
-from kbsearch.cases.fields import TOKEN
+from kbsearch.cases.fields import TOKEN, WHOLE_NUMBER
 from kbsearch.index import fulltext
 from kbsearch.ranking import results
 from kbsearch.web import render
@@ -28,7 +28,7 @@ def index():
     q = args.get("q", "")[:1000]
     filters = {name: args.get(name, "")[:100] for name in ("type", "category", "subcategory")}
     page = args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) <= 1000 else 1
+    page = int(page) if WHOLE_NUMBER.match(page) and 0 < int(page) <= 1000 else 1
     found = results.search_page(build, q, filters, page, PER_PAGE) if q.strip() else None
     return render_template("pages/search.html", q=q, filters=filters, found=found,
                            taxonomy=build.manifest.get("taxonomy") or {}, total=len(build.details))
