@@ -19,11 +19,15 @@ if TYPE_CHECKING:
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The Flask app (``flask --app kbsearch`` and gunicorn find it here); see ``kbsearch.web``.
+    """The Flask app with the console commands (``flask --app kbsearch`` and gunicorn find it here).
 
+    The package's one composition root: ``web`` builds the app, ``commands`` adds its CLI.
     Imported on call, so the offline layers (a reindex's workers, ``kbsearch evaluate``)
     never import Flask.
     """
+    from kbsearch import commands
     from kbsearch.web import create_app as create
 
-    return create(test_config)
+    app = create(test_config)
+    commands.init_app(app)
+    return app

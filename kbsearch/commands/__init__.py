@@ -27,9 +27,11 @@ def _create_app(*args: object) -> Flask:
     from kbsearch.web import ConfigError, create_app
 
     try:
-        return create_app()
+        app = create_app()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    init_app(app)
+    return app
 
 
 main = FlaskGroup(

@@ -1,21 +1,22 @@
 """Words as both engines see them: tokenised, lower-cased, stop words out, stemmed.
 
 The full-text index and the TF-IDF model share this analysis so a word matches the same
-way on the search page and in the suggestions panel ("locked" finds "lock").
+way on the search page and in the suggestions panel ("locked" finds "lock"). This module
+defines the stems: Whoosh parses queries with an analyzer built on ``analyze_spans``
+(``kbsearch.index.fulltext``), so it cannot stem differently.
 
-Whoosh parses queries with ``ANALYZER``; everything else calls ``analyze``, which gives the
-same stems (tests compare them) a few times faster: one regular expression pass and a
-dictionary of stems already computed, instead of a chain of generators and a token object
-per word. A reindex analyses millions of words, so this is most of its time.
+Stems come from PyStemmer (Snowball, in C), not Whoosh's pure-Python Porter stemmer, which
+has bugs ("settings" -> "sett", "committed" -> "committ"). A reindex analyses millions of
+words, so this is most of its time: one regular expression pass and a dictionary of stems
+already computed, with no generator chain nor token object per word.
 """
 
 from __future__ import annotations
 
 import re
 
+import Stemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-from whoosh.analysis import StemmingAnalyzer
-from whoosh.lang.porter import stem
 
 # Whoosh's own stop list is 36 words; words like "my", "get" or "says" then decide rankings.
 # scikit-learn's 318 words go too far for support texts: they drop negations, particles that
@@ -33,10 +34,17 @@ KEPT_WORDS = frozenset({
     "anything", "something", "everything", "hence",
 })
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) - KEPT_WORDS
-ANALYZER = StemmingAnalyzer(stoplist=STOP_WORDS)
 
-# StemmingAnalyzer's steps, inlined: Whoosh's default token pattern (words may hold "*" and
-# inner dots, as in "file.txt"), lower case, words of two letters or more, then Porter stems.
+# Snowball's "english" (Porter2) rather than its "porter" (the original algorithm): on the three
+# benchmarks of ``kbsearch evaluate`` it is better on two and level on the third. Changing it
+# changes every stem: bump reindex.LOADER_VERSION.
+ALGORITHM = "english"
+# PyStemmer's own cache is off: a dictionary looked up here first is faster (no call, no
+# UTF-8 encoding per word). The C call holds the GIL throughout, so threads may share it.
+_STEM_WORD = Stemmer.Stemmer(ALGORITHM, 0).stemWord
+
+# Whoosh's default token pattern (words may hold "*" and inner dots, as in "file.txt"), so
+# words are cut as they were when Whoosh analysed them. Words of two letters or more.
 _TOKEN = re.compile(r"[\w*]+(?:\.?[\w*]+)*")
 _MIN_LENGTH = 2
 _STEMS: dict[str, str] = {}
@@ -46,33 +54,55 @@ _MAX_CACHED = 40
 
 
 def _words(text: str) -> list[str]:
-    """Lower-cased tokens of ``text``, as Whoosh cuts them (cut first, then lower-cased)."""
+    """Lower-cased tokens of ``text``, cut first, then lower-cased."""
     if text.isascii():  # lower-casing ASCII never changes where a token ends
         return _TOKEN.findall(text.lower())
     return [word.lower() for word in _TOKEN.findall(text)]
 
 
 def _stem(word: str) -> str:
-    stemmed = _STEMS.get(word)
-    if stemmed is None:
-        stemmed = stem(word)
-        if len(word) <= _MAX_CACHED:
-            if len(_STEMS) >= _MAX_STEMS:
-                _STEMS.clear()
-            _STEMS[word] = stemmed
+    """Stem a word missing from the cache, and remember it."""
+    stemmed = _STEM_WORD(word)
+    if len(word) <= _MAX_CACHED:
+        if len(_STEMS) >= _MAX_STEMS:
+            _STEMS.clear()
+        _STEMS[word] = stemmed
     return stemmed
 
 
-def _kept(text: str) -> list[str]:
-    """The lower-cased words of ``text`` that are not dropped (too short, or stop words)."""
-    return [word for word in _words(text) if len(word) >= _MIN_LENGTH and word not in STOP_WORDS]
-
-
 def analyze(text: str) -> list[str]:
-    """The stems of ``text``, in order."""
-    return [_stem(word) for word in _kept(text)]
+    """The stems of ``text``, in order.
+
+    One comprehension filters and stems (measured fastest: a reindex spends most of its
+    time here). ``cached(word) or`` is exact: an empty stem, if any, is just stemmed again.
+    """
+    cached = _STEMS.get
+    return [cached(word) or _stem(word) for word in _words(text)
+            if len(word) >= _MIN_LENGTH and word not in STOP_WORDS]
 
 
 def analyze_words(text: str) -> list[tuple[str, str]]:
     """Each stem of ``text`` with the lower-cased word it came from, in order (one pass for both)."""
-    return [(_stem(word), word) for word in _kept(text)]
+    cached = _STEMS.get
+    return [(cached(word) or _stem(word), word) for word in _words(text)
+            if len(word) >= _MIN_LENGTH and word not in STOP_WORDS]
+
+
+def analyze_spans(text: str) -> list[tuple[str, str, int, int]]:
+    """Each (stem, lower-cased word, start, end) of ``text``; start and end index ``text``.
+
+    What Whoosh's tokenizer yields (``kbsearch.index.fulltext``): the same stems as
+    ``analyze``, with offsets for highlighting and, later, phrases.
+    """
+    cached = _STEMS.get
+    spans = []
+    for match in _TOKEN.finditer(text):
+        word = match.group().lower()
+        if len(word) >= _MIN_LENGTH and word not in STOP_WORDS:
+            spans.append((cached(word) or _stem(word), word, match.start(), match.end()))
+    return spans
+
+
+def stem(word: str) -> str:
+    """The stem of one lower-cased word, stop word or not (Whoosh's untokenised query terms)."""
+    return _STEMS.get(word) or _stem(word)

@@ -12,13 +12,14 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from whoosh import index, query
+from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.reading import MultiReader
 from whoosh.searching import Searcher
 from whoosh.system import pack_uint
 
+from kbsearch.corpus import text
 from kbsearch.corpus.articles import Article
-from kbsearch.corpus.text import ANALYZER
 from kbsearch.corpus.words import ArticleWords, Counts
 
 # Titles say what an article solves, summaries and tags say it in other words, and the
@@ -26,16 +27,42 @@ from kbsearch.corpus.words import ArticleWords, Counts
 FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 
 
+class StemTokenizer(Tokenizer):
+    """``text.analyze_spans`` as Whoosh tokens, so Whoosh stems queries exactly as ``text`` does.
+
+    The whole analyzer: stop words and one-letter words are already out, and positions count
+    the words kept. Stateless, because the schema is pickled in every index (by class name).
+    """
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)  # one, reused: as Whoosh's
+        if tokenize:
+            spans = text.analyze_spans(value)
+        else:  # a range query's ends: each is one word
+            spans = [(text.stem(value.lower()), value.lower(), 0, len(value))] if value else []
+        for pos, (stem, _, start, end) in enumerate(spans, start_pos):
+            token.text, token.boost, token.stopped = stem, 1.0, False
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar, token.endchar = start_char + start, start_char + end
+            yield token
+
+
 class CountedText(TEXT):
     """A text field that is given the stem counts ``kbsearch.words`` made rather than the text.
 
-    Whoosh would otherwise analyse every text a second time, the same way (``text.ANALYZER``,
+    Whoosh would otherwise analyse every text a second time, the same way (``StemTokenizer``,
     which still parses queries). Counts carry no positions, so there are no phrase queries:
     nothing asks for them, and BM25F scores need only frequencies and lengths.
     """
 
     def __init__(self, **kwargs):
-        super().__init__(phrase=False, analyzer=ANALYZER, **kwargs)
+        super().__init__(phrase=False, analyzer=StemTokenizer(), **kwargs)
 
     def index(self, value, **kwargs):
         if isinstance(value, Counts):  # what Whoosh's Frequency format makes of the text

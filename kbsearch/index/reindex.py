@@ -31,7 +31,7 @@ from kbsearch.index.workers import Workers, default_count
 from kbsearch.ranking import spelling
 from kbsearch.ranking.model import TfidfRanker
 
-LOADER_VERSION = 2  # bump when parsing or analysis changes, so incremental builds re-read every file
+LOADER_VERSION = 3  # bump when parsing or analysis changes, so incremental builds re-read every file
 
 
 class BuildError(Exception):

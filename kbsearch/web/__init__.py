@@ -56,7 +56,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     except security.WeakSecret as exc:
         raise ConfigError(str(exc)) from None
 
-    from kbsearch import commands
     from kbsearch.web import (
         api,
         case_api,
@@ -71,7 +70,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     current.init_app(app)
     csrf.init_app(app)
-    commands.init_app(app)
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(case_api.bp)
