@@ -60,3 +60,21 @@ def test_a_hostile_article_is_served_harmless(kb, index_dir, config):
     build(kb, index_dir)
     page = create_app(config).test_client().get("/articles/hostile").get_data(as_text=True)
     assert "<script>alert" not in page and "javascript:" not in page and "onerror" not in page
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("Use `<servername>` or <servername>", "<code>&lt;servername&gt;</code> or &lt;servername&gt;"),
+    ("``a ` <b>`` then <x>", "<code>a ` &lt;b&gt;</code> then &lt;x&gt;"),
+    ("an open ` tick, then <x>", "an open ` tick, then &lt;x&gt;"),
+])
+def test_placeholders_are_escaped_outside_code_spans_only(source, expected):
+    assert expected in to_html(source)
+
+
+def test_a_line_of_thousands_of_backticks_renders_at_once():
+    """A denial-of-service guard: a backtracking pattern took 8 s on this line, every view."""
+    import time
+
+    started = time.perf_counter()
+    to_html("text " + "`" * 20_000 + " <x> " + "` `" * 5_000)
+    assert time.perf_counter() - started < 2.0
