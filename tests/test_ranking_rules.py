@@ -88,3 +88,12 @@ def test_subject_and_description_count_alike(ranker):
     one, other = "scorm package upload fails ", "the learners see a blank page after the import "
     swapped = scores(suggest(ranker, other, one, limit=100))
     assert scores(suggest(ranker, one, other, limit=100)) == pytest.approx(swapped)
+
+
+def test_a_word_the_model_knows_by_its_stem_is_never_corrected(ranker):
+    from kbsearch.ranking.suggest import correct_typos
+
+    vocabulary = {"string": 5, "strings": 3}  # "storing" is rare: missing from the spelling vocabulary
+    assert ranker.knows(text.stem("storing")) and "storing" not in vocabulary
+    assert correct_typos(ranker, "storing the file", vocabulary) == "storing the file"
+    assert correct_typos(ranker, "strng", vocabulary).endswith(" string")  # an unknown word still is

@@ -76,4 +76,5 @@ def load(path: Path) -> Build:
     ix = fulltext.open_index(path / layout.FULL_TEXT)
     details = json.loads((path / layout.CATALOG).read_text(encoding="utf-8"))
     vocabulary = spelling.load(path / layout.VOCABULARY)
+    spelling.deletion_index(vocabulary)  # made now, not by the first request that mistypes (~0.5 s at 16k words)
     return Build(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kbsearch.corpus import text
+from kbsearch.corpus import text as analysis
 from kbsearch.ranking import spelling
 from kbsearch.ranking.model import TfidfRanker
 
@@ -43,11 +43,16 @@ def expand_partial(ranker: TfidfRanker, text: str) -> str:
     return f"{text} {' '.join(completions)}" if completions else text
 
 
-def correct_typos(text: str, vocabulary: dict[str, int] | None) -> str:
-    """Add the one-edit correction of each unknown word ("pasword" also counts as "password")."""
+def correct_typos(ranker: TfidfRanker, text: str, vocabulary: dict[str, int] | None) -> str:
+    """Add the one-edit correction of each unknown word ("pasword" also counts as "password").
+
+    A word the model knows by its stem is never corrected, though rare enough to be missing
+    from the spelling vocabulary: "storing" is not a typo for "string".
+    """
     if not vocabulary:
         return text
-    fixes = [fix for word in _WORDS.findall(text) if (fix := spelling.correct(word, vocabulary, max_edits=1))]
+    fixes = [fix for word in _WORDS.findall(text)
+             if not ranker.knows(analysis.stem(word.lower())) and (fix := spelling.correct(word, vocabulary, 1))]
     return f"{text} {' '.join(fixes)}" if fixes else text
 
 
@@ -59,14 +64,14 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
     :param vocabulary: the build's words; when given, misspelled words also count as the
         known word one edit away.
     """
-    subject, description = correct_typos(subject, vocabulary), correct_typos(description, vocabulary)
+    subject, description = correct_typos(ranker, subject, vocabulary), correct_typos(ranker, description, vocabulary)
     # The word being typed is the last one of the description, or of the subject while the
     # description is still empty.
     if description.strip():
         description = expand_partial(ranker, description)
     else:
         subject = expand_partial(ranker, subject)
-    subject_words, description_words = text.analyze_words(subject), text.analyze_words(description)
+    subject_words, description_words = analysis.analyze_words(subject), analysis.analyze_words(description)
     scored = ranker.score({"subject": subject_words, "description": description_words},
                           {"subject": SUBJECT_WEIGHT, "description": 1.0}, min_score)
     if scored is None:
