@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import DATA
+
 from kbsearch.ranking.snippets import snippet
 
 
@@ -54,3 +56,15 @@ def test_page_rows_with_many_equal_scores():
     rows = [r for page in range(1, 6) for r in page_rows(np.arange(50), scores, page, 10)]
     assert sorted(rows) == list(range(50))
     assert all(scores[a] > scores[b] or (scores[a] == scores[b] and a < b) for a, b in zip(rows, rows[1:]))
+
+
+def test_did_you_mean_is_skipped_once_the_request_spent_its_budget(tmp_path, monkeypatch):
+    from kbsearch.index import layout, opened
+    from kbsearch.index.reindex import build
+    from kbsearch.ranking import results
+
+    build(DATA, tmp_path / "index", audience="public")
+    served = opened.load(layout.current_build(tmp_path / "index"))
+    assert results.search_page(served, "pasword").suggestion == "password"
+    monkeypatch.setattr(results, "OPTIONAL_SECONDS", 0.0)
+    assert results.search_page(served, "pasword").suggestion is None

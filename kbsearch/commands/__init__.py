@@ -13,10 +13,10 @@ from flask.cli import FlaskGroup
 
 
 def init_app(app: Flask) -> None:
-    from kbsearch.commands import evaluate, reindex, support
+    from kbsearch.commands import evaluate, reindex, serve, support
 
     app.cli.add_command(reindex.reindex_command)
-    app.cli.add_command(reindex.serve_command)
+    app.cli.add_command(serve.serve_command)
     app.cli.add_command(evaluate.evaluate_command)
     app.cli.add_command(support.init_db_command)
     app.cli.add_command(support.cases_group)

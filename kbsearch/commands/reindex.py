@@ -1,8 +1,7 @@
-"""Operator commands: ``reindex`` and ``serve`` (on ``kbsearch`` and ``flask --app kbsearch``)."""
+"""Operator command ``reindex`` (on ``kbsearch`` and ``flask --app kbsearch``); ``serve`` builds with it."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -94,31 +93,3 @@ def reindex_command(articles: Path | None, index: Path | None, incremental: bool
     """
     run_build(articles or Path(current_app.config["ARTICLES_DIR"]),
               index or Path(current_app.config["INDEX_DIR"]), incremental, strict, ignore_keys)
-
-
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
-@with_appcontext
-def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the app with gunicorn, building the index first if there is none.
-
-    \b
-    Example:
-        kbsearch serve
-        KBSEARCH_AUDIENCE=public kbsearch serve --host 0.0.0.0 --port 8080 --workers 4
-    """
-    index = Path(current_app.config["INDEX_DIR"])
-    if layout.current_build(index) is None:
-        click.echo(f"no index in {index}: building it first")
-        try:
-            run_build(Path(current_app.config["ARTICLES_DIR"]), index, False, False, ())
-        except click.exceptions.Exit as exc:
-            if exc.exit_code != EXIT_REJECTED:  # rejected files are reported; the rest is served
-                raise
-    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-            "--access-logfile", "-", "kbsearch:create_app()"]
-    click.echo(f"serving on http://{host}:{port}")
-    sys.stdout.flush()
-    os.execv(sys.executable, args)

@@ -8,6 +8,7 @@ facet counts are exact, and only the shown page reads article text, for snippets
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,11 +43,17 @@ class SearchPage:
 
 
 MAX_WORDS = 32  # a pasted essay still answers quickly: its first distinct words are enough
+OPTIONAL_SECONDS = 0.25  # spent on ranking already: skip the optional "did you mean"
 
 
 def search_page(build: Served, q: str, filters: dict[str, str | None] | None = None, page: int = 1,
                 per_page: int = 10) -> SearchPage:
-    """One page of results for ``q``: best first, with facet counts and a "did you mean"."""
+    """One page of results for ``q``: best first, with facet counts and a "did you mean".
+
+    "Did you mean" is optional work: a request that already spent ``OPTIONAL_SECONDS`` goes
+    without it rather than keep a worker longer.
+    """
+    started = time.perf_counter()
     ranker = build.ranker
     words = text.analyze_words(q)
     allowed = set(list(dict.fromkeys(stem for stem, _ in words))[:MAX_WORDS])
@@ -72,7 +79,9 @@ def search_page(build: Served, q: str, filters: dict[str, str | None] | None = N
             subcategory=details["subcategory"] or None, summary=details["summary"],
             snippet=snippets.snippet(build.texts.get(i), prefixes) or html.escape(details["summary"]),
             score=float(scores[i]), updated=details["updated"]))
-    suggestion = spelling.suggest_text(q, build.vocabulary) if build.vocabulary and total < 3 else None
+    within_budget = time.perf_counter() - started < OPTIONAL_SECONDS
+    suggestion = spelling.suggest_text(q, build.vocabulary) if build.vocabulary and total < 3 and within_budget \
+        else None
     return SearchPage(results, total, page, (total + per_page - 1) // per_page, facets, suggestion)
 
 
