@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import jsonschema
@@ -31,10 +32,12 @@ def schemas(node):
 
 
 def test_every_schema_is_valid_json_schema(spec):
-    for schema in schemas(spec["paths"]):
+    for schema in [*schemas(spec["paths"]), *spec["components"]["schemas"].values()]:
         jsonschema.Draft202012Validator.check_schema(schema)
 
 
+CASE = {"subject": "Locked", "category": "access", "description": "locked out", "name": "Ada",
+        "email": "ada@example.com"}
 EXCHANGES = [
     ("get", "/api/status", {}, 200),
     ("get", "/api/search", {"query_string": {"q": "locked account"}}, 200),
@@ -56,17 +59,34 @@ EXCHANGES = [
     ("post", "/api/events", {"json": {"session": "form-session-1", "kind": "shown", "articles": ["locked-account"]}},
      201),
     ("post", "/api/events", {"json": {"kind": "shown"}}, 400),
+    ("post", "/api/events", {"json": {"session": "form-session-1", "kind": "clicked", "article_id": "sso-setup",
+                                      "query": None, "articles": None}}, 201),
+    ("post", "/api/events", {"json": {"session": "form-session-1", "kind": "shown", "articles": "sso-setup"}}, 400),
+    ("post", "/api/suggest", {"json": {"subject": "x", "limit": 2.0, "seq": 3.0}}, 200),
+    ("post", "/api/suggest", {"json": {"subject": "x", "limit": "2"}}, 400),
+    ("post", "/api/cases", {"json": {**CASE, "shown": "locked-account"}}, 400),
+    ("post", "/api/cases", {"json": CASE, "headers": {"Idempotency-Key": "has space"}}, 400),
+    ("put", "/api/cases/CS-000001", {}, 405),
 ]
+
+
+def described(spec, method, path, response):
+    """Check ``response`` against what the document says ``method path`` answers: body and headers."""
+    operations = spec["paths"][re.sub(r"/CS-\d+$", "/{number}", path)]
+    answer = (operations.get(method) or next(iter(operations.values())))["responses"][str(response.status_code)]
+    schema = answer["content"]["application/json"]["schema"]
+    jsonschema.validate(response.get_json(), schema, cls=jsonschema.Draft202012Validator)
+    for name, header in answer.get("headers", {}).items():
+        if header["required"] or name in response.headers:
+            jsonschema.validate(response.headers[name], header["schema"])
+    return answer
 
 
 @pytest.mark.parametrize("method, path, kwargs, status", EXCHANGES)
 def test_real_responses_validate(client, spec, method, path, kwargs, status):
     response = getattr(client, method)(path, **kwargs)
     assert response.status_code == status
-    described = re.sub(r"/CS-\d+$", "/{number}", path)
-    operation = spec["paths"][described].get(method) or next(iter(spec["paths"][described].values()))
-    schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
-    jsonschema.validate(response.get_json(), schema, cls=jsonschema.Draft202012Validator)
+    described(spec, method, path, response)
 
 
 def test_the_missing_index_answer_is_described(config, spec, tmp_path):
@@ -76,3 +96,125 @@ def test_the_missing_index_answer_is_described(config, spec, tmp_path):
     assert response.status_code == 503
     schema = spec["paths"]["/api/status"]["get"]["responses"]["503"]["content"]["application/json"]["schema"]
     jsonschema.validate(response.get_json(), schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_ids_are_those_of_the_served_build_and_no_hidden_one(spec):
+    assert spec["components"]["schemas"]["ArticleId"]["enum"] == [
+        "expired-password", "invoice-download", "locked-account", "sso-setup"]  # no draft, archived, internal
+    body = spec["paths"]["/api/cases"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["category"]["enum"] == ["access", "billing"]
+    subcategories = {branch["properties"]["category"]["const"]: branch["properties"]["subcategory"]["enum"]
+                     for branch in body["anyOf"]}
+    assert subcategories == {"access": [None, "", "passwords", "sso"], "billing": [None, "", "invoices"]}
+
+
+def test_without_an_index_the_document_leaves_ids_open(config, tmp_path):
+    from kbsearch import create_app
+    response = create_app({**config, "INDEX_DIR": str(tmp_path / "never-built")}).test_client().get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.get_json()["components"]["schemas"]["ArticleId"] == {"type": "string", "minLength": 1,
+                                                                        "maxLength": 200}
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/suggest", {"subject": "x"}),
+    ("/api/cases", CASE),
+    ("/api/events", {"session": "form-session-1", "kind": "clicked", "article_id": "sso-setup"}),
+])
+def test_unknown_fields_are_refused_naming_them(client, spec, path, body):
+    response = client.post(path, json={**body, "subjct": "typo", "x" * 300: 1})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.get_json()["errors"]] == ["subjct", "x" * 100 + "…"]
+    request = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    bodies = [spec["components"]["schemas"][b["$ref"].rsplit("/", 1)[1]] for b in request.get("oneOf", [])] or [request]
+    assert all(b["additionalProperties"] is False for b in bodies)
+
+
+def test_the_server_reads_exactly_the_documented_fields(spec):
+    from kbsearch.cases.events import FIELDS
+    from kbsearch.web.openapi_bodies import CASE_FIELDS, CASE_FORM_FILES, SUGGEST_FIELDS
+
+    def properties(path, media_type="application/json"):
+        return set(spec["paths"][path]["post"]["requestBody"]["content"][media_type]["schema"]["properties"])
+
+    assert properties("/api/suggest") == set(SUGGEST_FIELDS) and properties("/api/cases") == set(CASE_FIELDS)
+    assert properties("/api/cases", "multipart/form-data") == set(CASE_FIELDS + CASE_FORM_FILES)
+    assert properties("/api/cases", "application/x-www-form-urlencoded") == set(CASE_FIELDS)
+    events = [schema for name, schema in spec["components"]["schemas"].items() if name.endswith("Event")]
+    assert len(events) == 5 and all(set(schema["properties"]) == set(FIELDS) for schema in events)
+
+
+def test_a_flood_of_unknown_fields_gets_a_short_answer(client):
+    response = client.post("/api/suggest", json={f"f{i}": i for i in range(10_000)})
+    errors = response.get_json()["errors"]
+    assert response.status_code == 400 and len(errors) == 11 and errors[-1] == {
+        "field": "body", "message": "holds 9990 more unknown fields"}
+
+
+def test_form_submissions_refuse_unknown_fields_and_files(client):
+    form = {**CASE, "csrf_token": "x", "attachment": (io.BytesIO(b"hello"), "a.txt")}
+    response = client.post("/api/cases", data=form, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert {e["field"] for e in response.get_json()["errors"]} == {"csrf_token", "attachment"}
+
+
+def test_each_event_kind_states_its_requirements(spec):
+    events = spec["paths"]["/api/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    kinds = {}
+    for ref in events["oneOf"]:
+        body = spec["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+        kinds[body["properties"]["kind"]["const"]] = body
+    assert set(kinds) == {"shown", "clicked", "helpful", "not_helpful", "deflected"}
+    assert kinds["shown"]["required"] == ["session", "kind", "articles"]
+    assert kinds["shown"]["properties"]["articles"]["minItems"] == 1
+    assert all(kinds[k]["required"] == ["session", "kind", "article_id"] for k in kinds if k != "shown")
+
+
+def test_a_reused_idempotency_key_answers_the_documented_422(client, spec):
+    first = client.post("/api/cases", json=CASE, headers={"Idempotency-Key": "k-1"})
+    again = client.post("/api/cases", json=CASE, headers={"Idempotency-Key": "k-1"})
+    other = client.post("/api/cases", json={**CASE, "subject": "Other"}, headers={"Idempotency-Key": "k-1"})
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 422)
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    for response in (first, again, other):
+        described(spec, "post", "/api/cases", response)
+    parameters = spec["paths"]["/api/cases"]["post"]["parameters"]
+    assert [p["name"] for p in parameters] == ["Idempotency-Key"]
+
+
+def test_the_new_case_links_to_its_details(client, spec):
+    link = spec["paths"]["/api/cases"]["post"]["responses"]["201"]["links"]["GetCase"]
+    assert spec["paths"]["/api/cases/{number}"]["get"]["operationId"] == link["operationId"]
+    created = client.post("/api/cases", json=CASE).get_json()
+    assert link["parameters"] == {"number": "$response.body#/number", "header.X-Case-Secret": "$response.body#/secret"}
+    response = client.get(f"/api/cases/{created['number']}", headers={"X-Case-Secret": created["secret"]})
+    assert response.status_code == 200
+    described(spec, "get", "/api/cases/CS-000001", response)
+
+
+def test_rate_limits_busy_and_full_answers_are_described(app, config, spec, monkeypatch):
+    from kbsearch import create_app
+    from kbsearch.cases import db, events, store
+    limited = create_app({**config, "RATE_LIMIT_CASES": "1 per hour", "RATE_LIMIT_EVENTS": "1 per hour"}).test_client()
+    event = {"session": "form-session-1", "kind": "clicked", "article_id": "sso-setup"}
+    for path, body in (("/api/cases", CASE), ("/api/events", event)):
+        assert limited.post(path, json=body).status_code == 201
+        refused = limited.post(path, json=body)
+        assert refused.status_code == 429
+        assert "Retry-After" in described(spec, "post", path, refused)["headers"]
+    client = app.test_client()
+
+    def busy(*args, **kwargs):
+        raise db.DatabaseBusy("the case database is busy; try again in a moment")
+
+    def full(*args, **kwargs):
+        raise db.StorageFull("the server's disk is full: nothing was stored")
+
+    for fault, status in ((busy, 503), (full, 507)):
+        monkeypatch.setattr(store, "create_case", fault)
+        monkeypatch.setattr(events, "record", fault)
+        for path, body in (("/api/cases", CASE), ("/api/events", event)):
+            response = client.post(path, json=body)
+            assert response.status_code == status
+            described(spec, "post", path, response)
+            assert (status == 503) == ("Retry-After" in response.headers)

@@ -19,6 +19,8 @@ FROM_CLIENTS = tuple(k for k in KINDS if k != "submitted")  # the server records
 NEEDS_ARTICLE = ("clicked", "helpful", "not_helpful", "deflected")
 MAX_QUERY = 300  # subjects are at most this long; descriptions are never stored in events
 MAX_ARTICLES = 20
+FIELDS = ("session", "kind", "article_id", "articles", "query")  # what a client may send
+MAX_UNKNOWN_NAMED = 10  # a body of a million unknown keys must not get a million error entries
 
 
 @dataclass
@@ -43,15 +45,16 @@ def read_event(source: Mapping, served_ids: Mapping) -> tuple[Event, Fields]:
         fields.bad("article_id", f"is required for {kind} events")
     elif article_id and article_id not in served_ids:
         fields.bad("article_id", f"no article {article_id!r}")
-    articles = fields.id_list(source, "articles", MAX_ARTICLES)
+    if isinstance(source.get("articles"), str):  # a JSON body: the form-style "a,b" is not a list
+        fields.bad("articles", "must be a list of article ids")
+    articles = fields.id_list(source, "articles", MAX_ARTICLES) if not fields.has("articles") else []
     unknown = [a for a in articles if a not in served_ids]
     if unknown:
         fields.bad("articles", f"no article {unknown[0]!r}")
-    if kind == "shown" and not articles:
+    if kind == "shown" and not articles and not fields.has("articles"):
         fields.bad("articles", "is required for shown events: the ids displayed")
     query = " ".join(fields.text(source, "query", 20_000).split())[:MAX_QUERY] or None
-    if source.get("case_number") is not None:
-        fields.bad("case_number", "is recorded by the server with the case, never sent")
+    unknown_fields(fields, source, FIELDS)
     return Event(session, kind, article_id, articles, None, query), fields
 
 
@@ -63,3 +66,21 @@ def record(db: Database, event: Event) -> int:
             "articles": json.dumps(event.articles) if event.articles else None,
             "case_number": event.case_number, "query": event.query, "created": now(),
         }).last_pk
+
+
+def unknown_fields(fields: Fields, source: Mapping, known: tuple[str, ...]) -> None:
+    """Name each field a body should not hold: a misspelt optional field is refused, never silently dropped.
+
+    At most ``MAX_UNKNOWN_NAMED`` are named, each cut to 100 characters, so the answer stays small
+    whatever was sent. The API's other views use this too.
+    """
+    unknown = [name for name in source if name not in known]
+    for name in unknown[:MAX_UNKNOWN_NAMED]:
+        # clients once sent case_number with "submitted" events
+        reason = "is recorded by the server with the case, never sent" if name == "case_number" else (
+            "is not a field of this request")
+        if not isinstance(name, str):  # a form part with no name at all
+            name, reason = "body", "holds a part without a name"
+        fields.bad(name if len(name) <= 100 else name[:100] + "…", reason)
+    if len(unknown) > MAX_UNKNOWN_NAMED:
+        fields.bad("body", f"holds {len(unknown) - MAX_UNKNOWN_NAMED} more unknown fields")

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
+from kbsearch.cases.events import unknown_fields
 from kbsearch.cases.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
+from kbsearch.index.opened import IndexNotBuilt
 from kbsearch.ranking import results, snippets, suggest
 from kbsearch.web import openapi
 from kbsearch.web.current import get_build
 from kbsearch.web.errors import json_object
+from kbsearch.web.openapi_bodies import SUGGEST_FIELDS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -27,12 +30,35 @@ def article_url(article_id: str) -> str:
     return url_for("pages.article", article_id=article_id)
 
 
+def _whole(value: Any) -> Any:
+    """JSON's ``2.0`` is the whole number 2 (JSON Schema's ``integer`` says so too); Python reads a float."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 @bp.get("/openapi.json")
-def openapi_description():
-    """The OpenAPI 3.1 description of this API."""
-    return jsonify(openapi.spec({"q": MAX_QUERY, "per_page": MAX_PER_PAGE, "subject": MAX_SUBJECT,
-                                 "description": MAX_DESCRIPTION, "suggestions": MAX_SUGGESTIONS,
-                                 "attachments": current_app.config["ATTACHMENTS_MAX_FILES"]}))
+def openapi_description() -> Response:
+    """The OpenAPI 3.1 description of this API, with the served build's category and article ids.
+
+    Made once per build (it lists every article id) and kept as text; without a usable index it
+    is the description with those ids left open, since every operation needing them answers 503.
+    """
+    try:
+        build = get_build()
+    except IndexNotBuilt:
+        build = None
+    cache = current_app.extensions.setdefault("kbsearch.openapi", {})
+    key = build.id if build is not None else None
+    if key not in cache:
+        limits = {"q": MAX_QUERY, "per_page": MAX_PER_PAGE, "subject": MAX_SUBJECT, "description": MAX_DESCRIPTION,
+                  "suggestions": MAX_SUGGESTIONS, "suggest_default": current_app.config["SUGGEST_LIMIT"],
+                  "attachments": current_app.config["ATTACHMENTS_MAX_FILES"],
+                  "attachment_bytes": current_app.config["ATTACHMENT_MAX_BYTES"],
+                  "attachments_bytes": current_app.config["ATTACHMENTS_MAX_TOTAL_BYTES"]}
+        described = openapi.spec(limits, build.manifest.get("taxonomy") if build else None,
+                                 list(build.details) if build else None)
+        cache.clear()  # only the current build's is ever asked for again
+        cache[key] = current_app.json.dumps(described)
+    return current_app.response_class(cache[key], mimetype="application/json")
 
 
 @bp.get("/status")
@@ -78,10 +104,16 @@ def suggest_articles():
     subject = fields.text(body, "subject", MAX_SUBJECT)
     description = fields.text(body, "description", MAX_DESCRIPTION)
     category, subcategory = taxonomy_filters(fields, body, build.manifest.get("taxonomy"))
-    limit = fields.integer(body, "limit", current_app.config["SUGGEST_LIMIT"], 1, MAX_SUGGESTIONS)
-    seq: Any = body.get("seq")
+    numbers = {name: _whole(body[name]) for name in ("limit", "seq") if name in body}
+    limit = current_app.config["SUGGEST_LIMIT"]
+    if isinstance(numbers.get("limit"), str):  # Fields.integer reads query strings too; JSON has numbers
+        fields.bad("limit", f"must be a whole number from 1 to {MAX_SUGGESTIONS}")
+    else:
+        limit = fields.integer(numbers, "limit", limit, 1, MAX_SUGGESTIONS)
+    seq: Any = numbers.get("seq")
     if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
         fields.bad("seq", "must be a whole number")
+    unknown_fields(fields, body, SUGGEST_FIELDS)
     fields.check()
     found = suggest.suggest(build.ranker, subject, description, category, subcategory, limit,
                             vocabulary=build.vocabulary)

@@ -11,9 +11,12 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from kbsearch.cases import events
 from kbsearch.cases import store as cases
+from kbsearch.cases.events import unknown_fields
+from kbsearch.cases.fields import Fields
 from kbsearch.web.current import attachments_dir, get_build, get_db
 from kbsearch.web.errors import APIError, json_object
 from kbsearch.web.intake import case_from_request
+from kbsearch.web.openapi_bodies import CASE_FIELDS, CASE_FORM_FILES
 
 bp = Blueprint("case_api", __name__, url_prefix="/api")
 
@@ -47,6 +50,7 @@ def submit_case():
     case, fields = case_from_request(get_build())
     if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
         fields.bad("Idempotency-Key", "must be 1 to 255 visible ASCII characters (a UUID, say)")
+    _refuse_unknown(fields)
     fields.check()
     try:
         created = cases.create_case(get_db(), case, attachments_dir(), key, secret_for)
@@ -60,6 +64,18 @@ def submit_case():
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _refuse_unknown(fields: Fields) -> None:
+    """Name every field the OpenAPI document does not define, and a JSON ``shown`` that is not a list."""
+    if request.is_json:
+        body = request.get_json(silent=True)  # parsed and cached by case_from_request: an object
+        if isinstance(body.get("shown"), str):  # the form's comma-separated ids; JSON has lists
+            fields.bad("shown", "must be a list of article ids")
+        unknown_fields(fields, body, CASE_FIELDS)
+    else:
+        unknown_fields(fields, request.form, CASE_FIELDS)
+        unknown_fields(fields, request.files, CASE_FORM_FILES)
 
 
 @bp.get("/cases/<number>")

@@ -1,27 +1,28 @@
 """The OpenAPI 3.1 description of the JSON API, served at ``/api/openapi.json``.
 
-Kept true by tests/test_openapi.py: every API route must be described here, and real
-responses must validate against these schemas.
+Kept true by tests/test_openapi.py (every API route is described, real responses validate)
+and tests/test_schemathesis.py (schemathesis finds nothing the server does that this denies).
+Request bodies are in ``openapi_bodies``, their field schemas in ``openapi_parts``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-STRING_OR_NULL = {"type": ["string", "null"]}
-
-ERROR = {
-    "type": "object",
-    "required": ["error", "errors", "status"],
-    "additionalProperties": False,
-    "properties": {
-        "error": {"type": "string"},
-        "errors": {"type": "array", "items": {
-            "type": "object", "required": ["field", "message"], "additionalProperties": False,
-            "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
-        "status": {"type": "integer"},
-    },
-}
+from kbsearch.web.openapi_bodies import (
+    ATTACHMENTS_ENCODING,
+    article_id_schema,
+    case_body,
+    event_bodies,
+    suggest_body,
+)
+from kbsearch.web.openapi_parts import (
+    STRING_OR_NULL,
+    errors,
+    json_response,
+    query,
+    taxonomy,
+)
 
 COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
 
@@ -51,14 +52,6 @@ SUGGESTION = {
 }
 
 
-SESSION = {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$", "description": "the form session id"}
-CASE_FIELDS = {
-    "category": {"type": "string"}, "subcategory": {"type": "string"},
-    "name": {"type": "string", "maxLength": 200}, "email": {"type": "string", "format": "email"},
-    "session": SESSION,
-}
-CASE_REQUIRED = ["subject", "category", "description", "name", "email"]
-
 CREATED_CASE = {
     "type": "object", "required": ["number", "secret", "url"], "additionalProperties": False,
     "properties": {"number": {"type": "string", "pattern": "^CS-[0-9]{6,}$"},
@@ -82,106 +75,113 @@ CASE = {
     },
 }
 
-EVENT = {
-    "type": "object", "required": ["session", "kind"],
+
+STATUS = {"type": "object", "required": ["build_id", "created", "audience", "articles"], "additionalProperties": False,
+          "properties": {"build_id": {"type": "string"}, "created": {"type": "string"},
+                         "audience": {"enum": ["public", "customer", "internal"]}, "articles": {"type": "integer"}}}
+
+SEARCH_PAGE = {
+    "type": "object", "additionalProperties": False,
+    "required": ["results", "total", "page", "pages", "facets", "suggestion"],
     "properties": {
-        "session": SESSION,
-        "kind": {"enum": ["shown", "clicked", "helpful", "not_helpful", "deflected"]},
-        "article_id": {"type": "string", "description": "required for clicked, helpful, not_helpful, deflected"},
-        "articles": {"type": "array", "items": {"type": "string"}, "maxItems": 20,
-                     "description": "shown: the ids displayed, best first"},
-        "query": {"type": "string", "description": "the subject typed; stored trimmed to 300 characters"},
-    },
+        "results": {"type": "array", "items": SEARCH_RESULT},
+        "total": {"type": "integer"}, "page": {"type": "integer"}, "pages": {"type": "integer"},
+        "facets": {"type": "object", "required": ["type", "category", "subcategory"], "additionalProperties": False,
+                   "properties": {f: COUNTS for f in ("type", "category", "subcategory")}},
+        "suggestion": {**STRING_OR_NULL, "description": "did you mean"}},
 }
 
+SUGGESTIONS = {"type": "object", "required": ["seq", "suggestions"], "additionalProperties": False,
+               "properties": {"seq": {"type": ["integer", "null"]},
+                              "suggestions": {"type": "array", "items": SUGGESTION}}}
 
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+NO_STORE = {"Cache-Control": {"required": True, "schema": {"const": "no-store"}}}
+# the answer to POST /api/cases leads to the case: its number and secret are in the body
+CASE_LINK = {"operationId": "getCase", "description": "the case just opened",
+             "parameters": {"number": "$response.body#/number", "header.X-Case-Secret": "$response.body#/secret"}}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "pattern": "^[\\u0021-\\u007e]{1,255}$"},
+    "description": "1 to 255 visible ASCII characters (a UUID, say): a retry with the same key and the same "
+                   "subject and email answers the case the first request made (Idempotent-Replayed: true); "
+                   "with other content, 422"}
 
 
-def _errors(*statuses: int) -> dict[str, dict]:
-    meaning = {400: "invalid fields, all named in errors", 403: "a cross-site request from a browser",
-               404: "not found", 405: "method not allowed",
-               413: "request body too large", 415: "body is not JSON",
-               503: "no usable index: the message names the command to run"}
-    return {str(s): _json(ERROR, meaning[s]) for s in statuses}
+def _operation(operation_id: str, summary: str, responses: dict, **more: Any) -> dict[str, Any]:
+    return {"operationId": operation_id, "summary": summary, **more, "responses": responses}
 
 
-def _query(name: str, schema: dict, description: str) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+def _body(content: dict[str, dict], encoding: dict | None = None) -> dict[str, Any]:
+    """A required request body; ``encoding`` describes the multipart one's parts."""
+    media = {kind: {"schema": schema} for kind, schema in content.items()}
+    if encoding is not None:
+        media["multipart/form-data"]["encoding"] = encoding
+    return {"required": True, "content": media}
 
 
-def spec(limits: dict[str, int]) -> dict[str, Any]:
-    """The description, with the limits the API enforces."""
-    case_fields = {**CASE_FIELDS, "subject": {"type": "string", "maxLength": limits["subject"]},
-                   "description": {"type": "string", "maxLength": limits["description"]}}
+def spec(limits: dict[str, int], categories: dict | None = None,
+         article_ids: list[str] | None = None) -> dict[str, Any]:
+    """The description, with the limits the API enforces and the served build's ids.
+
+    ``categories`` (the build's taxonomy) and ``article_ids`` become ``enum`` lists, because the
+    server refuses any other id; ``None`` (no index: every such operation answers 503) leaves them open.
+    """
+    filters = taxonomy(categories, required=False, nullable=False)
+    filter_schema = {"type": "object", **filters}  # other names are other query parameters: ignored
+    case_form = case_body(limits, categories, form=True)
+    urlencoded = {**case_form, "properties": {k: v for k, v in case_form["properties"].items() if k != "attachments"}}
+    events = event_bodies()
     return {
         "openapi": "3.1.0",
         "info": {"title": "kbsearch", "version": "1",
                  "description": "Knowledge-base search and case-deflection suggestions. Only articles the "
-                                "deployment's audience may see are ever returned."},
+                                "deployment's audience may see are ever returned. Category, subcategory and "
+                                "article ids are listed as the served build holds them."},
         "paths": {
-            "/api/status": {"get": {"summary": "The build being served", "responses": {
-                "200": _json({"type": "object", "required": ["build_id", "created", "audience", "articles"],
-                              "properties": {"build_id": {"type": "string"}, "created": {"type": "string"},
-                                             "audience": {"type": "string"}, "articles": {"type": "integer"}}},
-                             "the build id, its time, audience and article count"),
-                **_errors(404, 405, 503)}}},
-            "/api/search": {"get": {"summary": "Full-text search with facets", "parameters": [
-                _query("q", {"type": "string", "maxLength": limits["q"]}, "the search text; any text is valid"),
-                _query("type", {"enum": ["knowledge", "help"]}, "filter"),
-                _query("category", {"type": "string"}, "filter: a category id"),
-                _query("subcategory", {"type": "string"}, "filter: a subcategory id of the category"),
-                _query("page", {"type": "integer", "minimum": 1, "maximum": 1000}, "1-based"),
-                _query("per_page", {"type": "integer", "minimum": 1, "maximum": limits["per_page"]}, "page size"),
-            ], "responses": {
-                "200": _json({"type": "object", "additionalProperties": False,
-                              "required": ["results", "total", "page", "pages", "facets", "suggestion"],
-                              "properties": {
-                                  "results": {"type": "array", "items": SEARCH_RESULT},
-                                  "total": {"type": "integer"}, "page": {"type": "integer"},
-                                  "pages": {"type": "integer"},
-                                  "facets": {"type": "object", "required": ["type", "category", "subcategory"],
-                                             "properties": {f: COUNTS for f in ("type", "category", "subcategory")}},
-                                  "suggestion": {**STRING_OR_NULL, "description": "did you mean"}}},
-                             "one page of results"),
-                **_errors(400, 404, 405, 503)}}},
-            "/api/suggest": {"post": {"summary": "Articles likely to solve a case being typed", "requestBody": {
-                "required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {
-                        "subject": {"type": "string", "maxLength": limits["subject"]},
-                        "description": {"type": "string", "maxLength": limits["description"]},
-                        "category": {"type": "string"}, "subcategory": {"type": "string"},
-                        "limit": {"type": "integer", "minimum": 1, "maximum": limits["suggestions"]},
-                        "seq": {"type": "integer", "description": "echoed, so the panel can drop stale answers"}}}}}},
-                "responses": {
-                    "200": _json({"type": "object", "required": ["seq", "suggestions"], "additionalProperties": False,
-                                  "properties": {"seq": {"type": ["integer", "null"]},
-                                                 "suggestions": {"type": "array", "items": SUGGESTION}}},
-                                 "best first; an empty list when nothing is close enough"),
-                    **_errors(400, 404, 405, 413, 415, 503)}}},
-            "/api/cases": {"post": {"summary": "Open a case", "requestBody": {"required": True, "content": {
-                "application/json": {"schema": {"type": "object", "required": CASE_REQUIRED, "properties": {
-                    **case_fields, "shown": {"type": "array", "items": {"type": "string"}, "maxItems": 50}}}},
-                "multipart/form-data": {"schema": {"type": "object", "required": CASE_REQUIRED, "properties": {
-                    **case_fields, "shown": {"type": "string", "description": "article ids, comma-separated"},
-                    "attachments": {"type": "array", "items": {"type": "string", "format": "binary"},
-                                    "maxItems": limits["attachments"]}}}}}},
-                "responses": {"201": _json(CREATED_CASE, "stored, files included, before this answer"),
-                              **_errors(400, 403, 404, 405, 413, 415, 503)}}},
-            "/api/cases/{number}": {"get": {
-                "summary": "A case's status and details, for the holder of its secret",
-                "parameters": [
+            "/api/status": {"get": _operation("getStatus", "The build being served", {
+                "200": json_response(STATUS, "the build id, its time, audience and article count"),
+                **errors(405, 503)})},
+            "/api/search": {"get": _operation("search", "Full-text search with facets", parameters=[
+                query("q", {"type": "string", "maxLength": limits["q"]}, "the search text; any text is valid"),
+                query("type", {"enum": ["", "knowledge", "help"]}, "filter"),
+                {**query("filters", filter_schema, "filter: category=<id> and subcategory=<id of that category>, "
+                                                   "each a parameter of its own"), "style": "form", "explode": True},
+                query("page", {"type": "integer", "minimum": 1, "maximum": 1000}, "1-based"),
+                query("per_page", {"type": "integer", "minimum": 1, "maximum": limits["per_page"]}, "page size"),
+            ], responses={"200": json_response(SEARCH_PAGE, "one page of results"), **errors(400, 405, 503)})},
+            "/api/suggest": {"post": _operation(
+                "suggest", "Articles likely to solve a case being typed",
+                requestBody=_body({"application/json": suggest_body(limits, categories)}), responses={
+                    "200": json_response(SUGGESTIONS, "best first; an empty list when nothing is close enough"),
+                    **errors(400, 403, 405, 413, 415, 503)})},
+            "/api/cases": {"post": _operation(
+                "openCase", "Open a case", parameters=[IDEMPOTENCY_KEY],
+                requestBody=_body({"application/json": case_body(limits, categories, form=False),
+                                   "multipart/form-data": case_form,
+                                   "application/x-www-form-urlencoded": urlencoded}, ATTACHMENTS_ENCODING),
+                responses={"201": {**json_response(CREATED_CASE, "stored, files included, before this answer", {
+                    "Location": {"required": True, "schema": {"type": "string"}, "description": "the status page"},
+                    "Idempotent-Replayed": {"required": False, "schema": {"const": "true"},
+                                            "description": "an earlier request with this Idempotency-Key made it"},
+                    **NO_STORE}), "links": {"GetCase": CASE_LINK}},
+                    **errors(400, 403, 405, 413, 415, 422, 429, 503, 507)})},
+            "/api/cases/{number}": {"get": _operation(
+                "getCase", "A case's status and details, for the holder of its secret", parameters=[
                     {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}},
                     {"name": "X-Case-Secret", "in": "header", "required": False, "schema": {"type": "string"}},
-                    _query("secret", {"type": "string"}, "the secret, when a header cannot be sent")],
-                "responses": {"200": _json(CASE, "the case"),
-                              **_errors(404, 405)}}},
-            "/api/events": {"post": {"summary": "Record a step of the deflection funnel", "requestBody": {
-                "required": True, "content": {"application/json": {"schema": EVENT}}},
-                "responses": {"201": _json({"type": "object", "required": ["id"], "properties": {
-                    "id": {"type": "integer"}}}, "stored"), **_errors(400, 403, 404, 405, 415, 503)}}},
-            "/api/openapi.json": {"get": {"summary": "This description", "responses": {
-                "200": _json({"type": "object"}, "OpenAPI 3.1"), **_errors(404, 405)}}},
+                    query("secret", {"type": "string"}, "the secret, when a header cannot be sent")],
+                responses={"200": json_response(CASE, "the case", NO_STORE), **errors(404, 405, 503, 507)})},
+            "/api/events": {"post": _operation(
+                "recordEvent", "Record a step of the deflection funnel", requestBody=_body({"application/json": {
+                    "oneOf": [{"$ref": f"#/components/schemas/{kind}Event"} for kind in events],
+                    "discriminator": {"propertyName": "kind", "mapping": {
+                        kind: f"#/components/schemas/{kind}Event" for kind in events}}}}),
+                responses={"201": json_response({"type": "object", "required": ["id"], "additionalProperties": False,
+                                                 "properties": {"id": {"type": "integer"}}}, "stored"),
+                           **errors(400, 403, 405, 413, 415, 429, 503, 507)})},
+            "/api/openapi.json": {"get": _operation("getOpenAPI", "This description", {
+                "200": json_response({"type": "object"}, "OpenAPI 3.1"), **errors(405)})},
         },
+        "components": {"schemas": {"ArticleId": article_id_schema(article_ids),
+                                   **{f"{kind}Event": body for kind, body in events.items()}}},
     }
