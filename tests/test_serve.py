@@ -21,10 +21,11 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from conftest import DATA
 
 from kbsearch.index.reindex import build
@@ -46,6 +47,7 @@ class Server:
     home: Path
     cwd: Path
     database: Path
+    mailbox: list = field(default_factory=list)  # what the local SMTP server received
 
 
 def free_port() -> int:
@@ -100,6 +102,17 @@ def stop(process: subprocess.Popen) -> bool:
     raise AssertionError(f"processes of kbsearch serve's group {group} outlived SIGKILL")
 
 
+class Collect:
+    """aiosmtpd's handler: keeps each mail's recipients and text."""
+
+    def __init__(self, mailbox: list):
+        self.mailbox = mailbox
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.mailbox.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("serve")
@@ -113,8 +126,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
            "HOME": str(home)}
     env.pop("XDG_RUNTIME_DIR", None)  # gunicorn's control socket would go there; it must go nowhere
     env.pop("GUNICORN_CMD_ARGS", None)
+    mailbox: list = []
+    smtp = Controller(Collect(mailbox), hostname=HOST, port=free_port())
+    smtp.start()
+    env.update({"KBSEARCH_SMTP_HOST": HOST, "KBSEARCH_SMTP_PORT": str(smtp.port),
+                "KBSEARCH_SUPPORT_EMAIL": "support@example.com", "KBSEARCH_PUBLIC_URL": "https://help.example.com"})
     port = free_port()
-    served = Server(port, tmp / "access.log", tmp / "error.log", home, cwd, tmp / "instance" / "kbsearch.sqlite")
+    served = Server(port, tmp / "access.log", tmp / "error.log", home, cwd, tmp / "instance" / "kbsearch.sqlite",
+                    mailbox)
     with served.access_log.open("wb") as out, served.error_log.open("wb") as err:
         process = subprocess.Popen([str(Path(sys.executable).with_name("kbsearch")), "serve", "--host", HOST,
                                     "--port", str(port)], env=env, cwd=cwd, stdout=out, stderr=err,
@@ -130,6 +149,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield served
     finally:
         by_ctrl_c = stop(process)
+        smtp.stop()
     assert by_ctrl_c, "Ctrl-C did not stop kbsearch serve within 10 s"
     assert "Traceback" not in served.error_log.read_text(), served.error_log.read_text()
 
@@ -230,3 +250,15 @@ def test_the_request_line_stays_bounded(server: Server):
 
 def test_no_control_socket_is_opened_at_a_shared_path(server: Server):
     assert not list(server.home.rglob("gunicorn.ctl")) and not list(server.cwd.rglob("gunicorn.ctl"))
+
+
+def test_serve_runs_delivery_so_a_new_case_is_mailed_to_customer_and_team(server: Server):
+    case = {"subject": "Locked out", "category": "access", "description": "It says locked.", "name": "Ada",
+            "email": "ada@example.com"}
+    status, _ = request(server.port, "POST", "/api/cases", json.dumps(case), {"Content-Type": "application/json"})
+    assert status == 201
+    deadline = time.monotonic() + 20
+    while len(server.mailbox) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    recipients = sorted(to[0] for to, _ in server.mailbox)
+    assert recipients == ["ada@example.com", "support@example.com"], server.mailbox

@@ -60,6 +60,20 @@ def add_idempotency_keys(db: Database) -> None:
     db["cases"].create_index(["idempotency_hash"], unique=True)  # NULLs (no key) never collide
 
 
+@migration
+def create_outbox(db: Database) -> None:
+    # every message a change causes, written in that change's transaction (cases/outbox.py)
+    db["outbox"].create({
+        "id": int, "delivery_id": str, "channel": str, "event": str, "case_number": str, "target": str,
+        "payload": str, "secret": str, "status": str, "attempts": int, "queued_at": float,
+        "next_attempt": float, "lease_until": float, "claim": str, "last_error": str, "created": str,
+        "sent": str,
+    }, pk="id", not_null={"delivery_id", "channel", "event", "target", "payload", "status", "attempts",
+                          "queued_at", "next_attempt", "created"})
+    db["outbox"].create_index(["delivery_id"], unique=True)
+    db["outbox"].create_index(["status", "next_attempt"])
+
+
 def now() -> str:
     """The current UTC time as stored: ISO 8601 to the second, sortable as text."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -73,13 +87,16 @@ def open_db(path: str | Path) -> Database:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # customers' words: this user's only
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # SQLite gives -wal and -shm the same mode
     # No wait inside SQLite: a held lock is retried in ``writing`` with Python sleeps, which
     # an event-loop server turns into switches, so other requests go on meanwhile.
     conn = sqlite3.connect(path, timeout=0)
+    # chmod, not opening the file ourselves: closing any descriptor of it would drop every POSIX
+    # lock this process holds on it, under its other connections. SQLite gives -wal and -shm
+    # the database's mode, and the folder is this user's alone anyway.
+    os.chmod(path, 0o600)
     db = Database(conn)
-    db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA synchronous=FULL")
+    _retry_while_locked(lambda: db.execute("PRAGMA foreign_keys=ON"))
+    _retry_while_locked(lambda: db.execute("PRAGMA synchronous=FULL"))
     return db
 
 

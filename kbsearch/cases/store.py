@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kbsearch.cases import attachments
+from kbsearch.cases import attachments, outbox
 from kbsearch.cases.attachments import Accepted, Limits, Upload
 from kbsearch.cases.db import Database, StorageFull, is_full, now, writing
 from kbsearch.cases.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
@@ -82,7 +82,9 @@ def _hash(secret: str) -> str:
 
 
 def create_case(db: Database, case: CaseInput, folder: Path, key: str | None = None,
-                secret_for: Callable[[str], str] | None = None) -> Created:
+                secret_for: Callable[[str], str] | None = None,
+                delivery: outbox.Settings | Mapping[str, Any] | None = None,
+                articles: Mapping[str, Mapping[str, Any]] | None = None) -> Created:
     """Store ``case`` and its files; return its number and secret once both are durable.
 
     With an idempotency ``key`` (a client's ``Idempotency-Key``, or the form's session id) a
@@ -92,6 +94,10 @@ def create_case(db: Database, case: CaseInput, folder: Path, key: str | None = N
 
     Files are written as temporary ``.part`` files first and renamed only after the case
     commits; ``attachments.sweep`` finishes or removes any that a crash left between the two.
+
+    The messages the case causes (emails and webhook, by ``delivery``: settings, or the app's
+    configuration they are read from; ``articles``, the build's catalogue, gives them titles)
+    are queued in the outbox in the same transaction: no case without its messages.
 
     :raise KeyReused: ``key`` made another case (different subject or email).
     :raise StorageFull, DatabaseBusy: nothing of the case remains.
@@ -130,6 +136,10 @@ def create_case(db: Database, case: CaseInput, folder: Path, key: str | None = N
                 db["events"].insert({"session": case.session, "kind": "submitted", "article_id": None,
                                      "articles": None, "case_number": number, "query": None,
                                      "created": created})
+            if delivery is not None:
+                settings = (delivery if isinstance(delivery, outbox.Settings)
+                            else outbox.Settings.from_config(delivery))
+                outbox.queue_case_created(db, settings, case_id, secret, articles or {})
     except BaseException:
         attachments.discard(staged, folder)
         raise

@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(support.init_db_command)
     app.cli.add_command(support.cases_group)
     app.cli.add_command(support.report_command)
+    from kbsearch.commands import delivery
+
+    app.cli.add_command(delivery.deliver_command)
 
 
 def _create_app(*args: object) -> Flask:

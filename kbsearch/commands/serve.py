@@ -58,9 +58,13 @@ def gunicorn_args(host: str, port: int, workers: int, worker_class: str = WORKER
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int,
               help="gunicorn worker processes (gevent): one per core.")
+@click.option("--no-deliver", is_flag=True,
+              help="Do not run `kbsearch deliver` beside the server (another process sends the outbox).")
 @with_appcontext
-def serve_command(host: str, port: int, workers: int) -> None:
+def serve_command(host: str, port: int, workers: int, no_deliver: bool) -> None:
     """Serve the app with gunicorn's gevent workers, building the index first if there is none.
+
+    A `kbsearch deliver` process runs beside them, so cases' emails and webhooks go out.
 
     \b
     Example:
@@ -75,6 +79,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
         except click.exceptions.Exit as exc:
             if exc.exit_code != EXIT_REJECTED:  # rejected files are reported; the rest is served
                 raise
+    os.environ["KBSEARCH_SERVE_DELIVERY"] = "0" if no_deliver else "1"  # read by gunicorn_config's hook
     args = [sys.executable, "-m", "gunicorn", *gunicorn_args(host, port, workers)]
     click.echo(f"serving on http://{host}:{port}")
     sys.stdout.flush()

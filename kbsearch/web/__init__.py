@@ -44,6 +44,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # None: a key is made once and kept beside the database (see web/security.py).
         SECRET_KEY=None,
         PUBLIC_URL=None,  # the portal's address as customers see it, e.g. https://support.example.com
+        # Delivery through the outbox (kbsearch/cases/outbox.py, `kbsearch deliver`): email is off
+        # without SMTP_HOST, the webhook without WEBHOOK_URL.
+        SMTP_HOST=None,
+        SMTP_PORT=25,
+        SMTP_USER=None,
+        SMTP_PASSWORD=None,
+        SMTP_STARTTLS=False,
+        MAIL_FROM=None,  # None: SUPPORT_EMAIL, else kbsearch@localhost
+        SUPPORT_EMAIL=None,  # the support team's queue: each new case is mailed there
+        WEBHOOK_URL=None,
+        WEBHOOK_SECRET=None,  # signs each webhook body (X-Kbsearch-Signature-256)
+        DELIVERY_RETRY_SECONDS=30,  # the first retry's delay; it doubles, up to an hour
+        DELIVERY_GIVE_UP_HOURS=48,  # then a message is marked failed (`kbsearch deliver --failed`)
+        DELIVERY_LEASE_SECONDS=300,  # a deliverer killed mid-send holds its message this long
     )
     if test_config is None:
         app.config.from_prefixed_env("KBSEARCH")

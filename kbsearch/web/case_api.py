@@ -53,7 +53,8 @@ def submit_case():
     _refuse_unknown(fields)
     fields.check()
     try:
-        created = cases.create_case(get_db(), case, attachments_dir(), key, secret_for)
+        created = cases.create_case(get_db(), case, attachments_dir(), key, secret_for, current_app.config,
+                                    get_build().details)
     except cases.KeyReused as exc:
         raise APIError(422, str(exc), [{"field": "Idempotency-Key", "message": str(exc)}]) from None
     url = url_for("case_pages.case_status", number=created.number, secret=created.secret)

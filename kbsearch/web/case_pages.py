@@ -58,9 +58,11 @@ def submit_case():
         values["shown"] = ",".join(request.form.getlist("shown"))
         return _form(values, fields.by_field(), 400)
     try:  # the form's session id makes a resent form (a reload, a lost answer) find its case
-        created = cases.create_case(get_db(), case, attachments_dir(), case.session or None, secret_for)
+        created = cases.create_case(get_db(), case, attachments_dir(), case.session or None, secret_for,
+                                    current_app.config, get_build().details)
     except cases.KeyReused:  # another case sent from the same form page: a case of its own
-        created = cases.create_case(get_db(), case, attachments_dir())
+        created = cases.create_case(get_db(), case, attachments_dir(), delivery=current_app.config,
+                                    articles=get_build().details)
     # the link that leads back, shown once on the next page (the session cookie is the customer's)
     flash(url_for(".case_status", number=created.number, secret=created.secret, _external=True), "case-link")
     return _with_case_cookie(redirect(url_for(".case_status", number=created.number), 303),
