@@ -5,7 +5,7 @@ Copies ARTICLES_DIR N times into a temporary folder (r0/, r1/, ...: ids come fro
 they stay distinct) and, in the same run:
 
 - full builds with the default worker processes (one per core), and with one process as the
-  peer: the same code without parallelism;
+  peer: the same code without parallelism (``--no-peer`` leaves it out, for quicker runs);
 - incremental builds after appending a sentence to one article.
 
 Each row prints the median and spread over --runs runs, seconds and articles/s.
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicate", type=int, default=1, help="copies of every article, with distinct ids")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--ignore-key", action="append", default=[], help="as for kbsearch reindex")
+    parser.add_argument("--no-peer", action="store_true", help="skip the full builds in one process")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,9 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(args.runs):
             index = Path(tmp) / f"index-{run}"
             full.append(build(articles, index, ignore_keys=args.ignore_key).seconds)
-            alone.append(build(articles, Path(tmp) / f"alone-{run}", ignore_keys=args.ignore_key,
-                               workers=1).seconds)
-            shutil.rmtree(Path(tmp) / f"alone-{run}")
+            if not args.no_peer:
+                alone.append(build(articles, Path(tmp) / f"alone-{run}", ignore_keys=args.ignore_key,
+                                   workers=1).seconds)
+                shutil.rmtree(Path(tmp) / f"alone-{run}")
         target = articles / paths[files // 2]
         for run in range(args.runs):
             with open(target, "a", encoding="utf-8") as handle:
@@ -71,9 +73,11 @@ def main(argv: list[str] | None = None) -> int:
             assert report.incremental and report.parsed == 1, "the incremental build should parse one file"
             incremental.append(report.seconds)
         row("full build, worker processes", full, files)
-        row("full build, one process (peer)", alone, files)
+        if alone:
+            row("full build, one process (peer)", alone, files)
         row("incremental, one article changed", incremental, files)
-        print(f"full build speed-up over one process: {statistics.median(alone) / statistics.median(full):.2f}x")
+        if alone:
+            print(f"full build speed-up over one process: {statistics.median(alone) / statistics.median(full):.2f}x")
     return 0
 
 

@@ -35,9 +35,13 @@ MODEL = "model"  # model.npz and model.json: the ranking model's arrays and word
 FULL_TEXT = "whoosh"  # one Whoosh index per shard: whoosh/0, whoosh/1, ...
 CATALOG = "catalog.json"  # display fields of the visible articles, read once per build by the server
 VOCABULARY = "vocabulary.json"  # the visible articles' words, for "did you mean"
-TEXTS = "texts.bin"  # each article's plain text, for snippets ...
+TEXTS = "texts.bin"  # each article's plain text, for snippets (builds made before text segments) ...
 TEXT_OFFSETS = "texts.offsets.npy"  # ... and where each starts
-ENTRIES = "entries.pickle"  # the reindex's cache of parsed files; never read by a server
+TEXT_SEGMENTS = "texts"  # each article's plain text, for snippets, in segments texts/0.bin, texts/1.bin, ...
+TEXT_ROWS = "texts.rows.npy"  # ... and the segment and byte range of each row's text
+ENTRIES = "entries.pickle"  # full builds: the served articles as parsed, for `kbsearch evaluate --peers`
+ROWS = "rows"  # the reindex's per-article rows (counts, words, catalog entries), in segments; never served
+CACHE = "cache"  # cache.json and cache.npz: what the next incremental reindex reuses; never read by a server
 
 
 class BuildLocked(Exception):

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import pickle
 import platform
 import shutil
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -23,13 +22,11 @@ import numpy as np
 import scipy
 
 from kbsearch.corpus.articles import AUDIENCES, Article, Problem, visible_to
-from kbsearch.corpus.loader import Entry, Signature, Skipped, load_folder, taxonomy_path
+from kbsearch.corpus.loader import Skipped, load_folder, taxonomy_path
 from kbsearch.corpus.taxonomy import TaxonomyError, load_taxonomy
 from kbsearch.corpus.words import ArticleWords
-from kbsearch.index import fulltext, layout, textstore
+from kbsearch.index import assemble, cache, fulltext, incremental, layout, rowstore
 from kbsearch.index.workers import Workers, default_count
-from kbsearch.ranking import spelling
-from kbsearch.ranking.model import TfidfRanker
 
 LOADER_VERSION = 3  # bump when parsing or analysis changes, so incremental builds re-read every file
 
@@ -67,8 +64,9 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
 
     Rejected files are left out and the rest goes live; with ``strict`` nothing is switched
     when any file was rejected. ``incremental`` re-parses only added or changed files (by
-    content hash), reuses every unchanged article as parsed and analysed before, and patches
-    the previous full-text index: search pages and suggestions equal a full build's.
+    content hash), takes every unchanged article's rows over from the previous build's cache
+    (``kbsearch.index.cache``, data rather than a pickle), and patches the previous full-text
+    index: every file served equals a full build's, and it costs what changed.
 
     :param workers: processes for parsing and for the full-text index (one per core by
         default; 1 keeps all the work in this process). Small builds never start any.
@@ -115,63 +113,59 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
                 progress: Callable[[int], None] | None, workers: int | None) -> BuildReport:
     """Load the articles and write every index into ``partial``; ``indexed`` is 0 if nothing should go live."""
     count = workers if workers is not None else default_count()
-    with Workers(count, partial / layout.FULL_TEXT, audience, taxonomy, ignore) as pool:
-        # A full build of a large folder is parsed, and its full-text shards written, by
-        # worker processes; an incremental build parses only what changed, here.
-        loaded = load_folder(articles_dir, taxonomy, ignore, previous.entries if previous else None, progress,
-                             pool.parse if previous is None else None, previous.signatures if previous else None)
-        report = BuildReport(None, False, len(loaded.entries), 0, loaded.parsed, loaded.problems,
-                             loaded.skipped, 0.0, previous is not None, _counts(loaded.articles))
-        shown = [(a, w) for a, w in zip(loaded.articles, loaded.words) if visible_to(a, audience)]
-        visible = [a for a, _ in shown]
-        if strict and loaded.problems:
-            return report
-        if not visible:
-            raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
-        # the version of each served document: its file's digest and path (a category may
-        # come from the folder)
-        served = {a.id: f"{loaded.entries[a.path][0]} {a.path}" for a in visible}
-        if not pool.started and not _patched(partial / layout.FULL_TEXT, previous, served, shown):
-            fulltext.write_index(shown, partial / layout.FULL_TEXT)
-        TfidfRanker().fit(visible, [w for _, w in shown]).save(partial / layout.MODEL)
-        _write_catalog(partial / layout.CATALOG, visible)
-        textstore.write(partial, (a.text for a in visible))  # rows in the ranker's order
-        spelling.save(spelling.build_vocabulary(w.spelling() for _, w in shown),
-                      partial / layout.VOCABULARY)
-        with open(partial / layout.ENTRIES, "wb") as handle:
-            pickle.dump({"fingerprint": fingerprint, "entries": loaded.entries, "served": served,
-                         "signatures": loaded.signatures}, handle, protocol=5)
-        if pool.started and pool.finish() != len(shown):
+    with Workers(count, partial / layout.FULL_TEXT, audience, taxonomy, ignore) as pool, ThreadPoolExecutor(1) as side:
+        if previous is not None:  # parses only what changed, here; patches the full-text index
+            update = incremental.refresh(previous.state, articles_dir, taxonomy, ignore, progress)
+            if strict and update.problems:
+                return _report(update, True)
+            added = [(f.article, f.words) for f in update.fresh if visible_to(f.article, audience)]
+            if not added and not (previous.state.segments[update.carried[update.carried >= 0]] >= 0).any():
+                raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
+            removed = incremental.removed_ids(previous.state, previous.path, update)
+            # beside the rest: Whoosh is Python, the model's arithmetic numpy, and there are two cores
+            patched = side.submit(fulltext.patch_index, previous.path / layout.FULL_TEXT, partial / layout.FULL_TEXT,
+                                  removed, added)
+        else:  # a large folder is parsed, and its full-text shards written, by worker processes
+            update = incremental.from_loaded(load_folder(articles_dir, taxonomy, ignore, None, progress, pool.parse))
+            if strict and update.problems:
+                return _report(update, False)
+            shown = [(f.article, f.words) for f in update.fresh if visible_to(f.article, audience)]
+            if not shown:
+                raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
+            if not pool.started:
+                fulltext.write_index(shown, partial / layout.FULL_TEXT)
+            _write_entries(partial, shown)
+        state = assemble.next_state(previous.state if previous else None, previous.path if previous else None,
+                                    update, audience, fingerprint, partial)
+        report = _report(update, previous is not None)
+        report.indexed = assemble.write_outputs(state, partial, previous.path if previous else None)
+        if previous is not None and not patched.result():  # deletions would pile up: written whole, from the rows
+            fulltext.write_index(assemble.served_articles(partial, state), partial / layout.FULL_TEXT)
+        elif pool.started and pool.finish() != report.indexed:
             # the workers' shards hold every visible file, so a duplicate id too: rewrite them
             shutil.rmtree(partial / layout.FULL_TEXT)
             fulltext.write_index(shown, partial / layout.FULL_TEXT)
-    report.indexed = len(visible)
     return report
 
 
-def _patched(directory: Path, previous: Previous | None, served: dict[str, str],
-             shown: list[tuple[Article, ArticleWords]]) -> bool:
-    """Write the full-text index by patching the previous build's; False when it must be written whole.
+def _report(update: incremental.Update, was_incremental: bool) -> BuildReport:
+    return BuildReport(None, False, len(update.files), 0, update.parsed, update.problems, update.skipped, 0.0,
+                       was_incremental, update.counts)
 
-    Its statistics then count deleted articles until Whoosh merges segments, so its own
-    ranking (a peer in ``kbsearch evaluate``, never served) differs a little from a full build's.
+
+def _write_entries(partial: Path, shown: list[tuple[Article, ArticleWords]]) -> None:
+    """The served articles as parsed, for ``kbsearch evaluate --peers`` (``evaluation/evaluate.py``).
+
+    Full builds only; the reindex itself never reads it (it reads ``cache``, which is data).
     """
-    if previous is None:
-        return False
-    removed = [i for i, version in previous.served.items() if served.get(i) != version]
-    added = [(a, w) for a, w in shown if previous.served.get(a.id) != served[a.id]]
-    return fulltext.patch_index(previous.path / layout.FULL_TEXT, directory, removed, added)
+    entries = {a.path: ("", a, None) for a, _ in shown}
+    with open(partial / layout.ENTRIES, "wb") as handle:
+        pickle.dump({"entries": entries}, handle, protocol=5)
 
 
 def catalog(visible: list[Article]) -> dict[str, dict]:
     """The display fields of each visible article, as the server keeps them in memory."""
-    return {a.id: {"title": a.title, "type": a.type, "category": a.category, "subcategory": a.subcategory,
-                   "summary": a.summary, "updated": a.updated.isoformat() if a.updated else None}
-            for a in visible}
-
-
-def _write_catalog(path: Path, visible: list[Article]) -> None:
-    path.write_text(json.dumps(catalog(visible), ensure_ascii=False), encoding="utf-8")
+    return {a.id: rowstore.details(a) for a in visible}
 
 
 @dataclass(frozen=True)
@@ -179,20 +173,13 @@ class Previous:
     """The served build, when made the same way as this one: what an incremental build reuses."""
 
     path: Path
-    entries: dict[str, Entry]  # relpath -> (digest, article or problems, words)
-    served: dict[str, str]  # id -> digest and path of the file, for each article it serves
-    signatures: dict[str, Signature]  # relpath -> size, mtime, inode: unchanged files are not read
+    state: cache.State
 
 
 def _previous(index_dir: Path, fingerprint: str) -> Previous | None:
     current = layout.current_build(index_dir)
-    if current is None or not (current / layout.ENTRIES).exists():
-        return None
-    with open(current / layout.ENTRIES, "rb") as handle:
-        saved = pickle.load(handle)  # our own file, written by _build_into
-    if saved.get("fingerprint") != fingerprint or "signatures" not in saved:
-        return None
-    return Previous(current, saved["entries"], saved["served"], saved["signatures"])
+    state = cache.load(current, fingerprint) if current is not None else None
+    return Previous(current, state) if state is not None else None
 
 
 def _fingerprint(articles_dir: Path, ignore: tuple[str, ...], audience: str) -> str:
@@ -200,11 +187,6 @@ def _fingerprint(articles_dir: Path, ignore: tuple[str, ...], audience: str) -> 
     taxonomy = path.read_bytes() if path.exists() else b""
     parts = [str(LOADER_VERSION), audience, ",".join(ignore), hashlib.sha256(taxonomy).hexdigest()]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-
-def _counts(articles: list[Article]) -> dict[str, dict[str, int]]:
-    return {key: dict(sorted(Counter(getattr(a, key) for a in articles).items()))
-            for key in ("type", "status", "audience")}
 
 
 def _manifest(build_id: str, articles_dir: Path, audience: str, report: BuildReport, taxonomy) -> dict:

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kbsearch.corpus.articles import Article
-from kbsearch.corpus.words import ArticleWords, Counts
+from kbsearch.corpus.words import ArticleWords
 from kbsearch.ranking import weights
 
 MODEL_FORMAT = 8  # 7: pickle, not joblib; 8: arrays in .npz and JSON, no pickle
@@ -71,47 +71,44 @@ class TfidfRanker:
         self.k1 = k1
         self.b = b
 
-    def fit(self, articles: Sequence[Article], words: Sequence[ArticleWords]) -> TfidfRanker:
-        """Learn the vocabulary and IDF weights from ``articles`` (with the loader's analysis)."""
-        if not articles:
+    def fit(self, articles: Sequence[Article] | weights.Counted, words: Sequence[ArticleWords] = ()) -> TfidfRanker:
+        """Learn the vocabulary and IDF weights from ``articles`` (with the loader's analysis).
+
+        A reindex passes instead the word counts it keeps per article (``weights.Counted``):
+        an incremental build then only puts rows together, the rest is arithmetic on whole
+        arrays, and the model equals one fitted from the articles.
+        """
+        if isinstance(articles, weights.Counted):
+            counted = articles
+        elif not articles:
             raise ValueError("cannot fit a ranker on no articles")
-        if len(words) != len(articles):
+        elif len(words) != len(articles):
             raise ValueError(f"{len(articles)} articles but {len(words)} analyses")
-        fields = {name: [getattr(w, name) for w in words] for name in ("title", "summary", "tags", "body")}
-        stems = {name: Counts.all_stems(rows) for name, rows in fields.items()}
-        self.terms_ = np.array(sorted(set().union(*stems.values())), dtype=object)  # sorted: prefixes bisect it
-        self.vocabulary_ = {term: j for j, term in enumerate(self.terms_.tolist())}
-        titles, summary, tags, body = (self._counts(fields[name], stems[name])
-                                       for name in ("title", "summary", "tags", "body"))
-        summaries = summary + tags
-        whole = titles + summaries + body  # the whole row also carries title and summary words
-        df = weights.document_frequency(whole)
-        self.idf_ = weights.smooth_idf(df, len(articles))
-        rows = [weights.tfidf_rows(m, self.idf_, self.sublinear_tf) for m in (titles, summaries, whole)]
-        self.matrix_ = weights.column_major(rows[0] * self.title_weight + rows[1] * self.summary_weight
-                                            + rows[2] * self.body_weight)
-        self.bm25_ = weights.column_major(weights.bm25f(((titles, self.bm25_title_weight), (whole, 1.0)),
-                                                        df, self.k1, self.b))
-        self.ids_ = [a.id for a in articles]
+        else:
+            facets = {name: [getattr(a, name) or "" for a in articles] for name in FACETS}
+            counted = weights.Counted([a.id for a in articles], facets, *weights.field_counts(words))
+        n, terms, columns, counts = len(counted.ids), counted.terms, counted.columns, counted.counts
+        if not n:
+            raise ValueError("cannot fit a ranker on no articles")
+        self.terms_ = np.array(terms, dtype=object)  # sorted: prefixes bisect it
+        self.vocabulary_ = {term: j for j, term in enumerate(terms)}
+        indptr = counted.indptr
+        df = np.bincount(columns, minlength=len(terms)).astype(np.float32)
+        self.idf_ = weights.smooth_idf(df, n)
+        tfidf = weights.tfidf_values(counts, indptr, columns, self.idf_,
+                                     (self.title_weight, self.summary_weight, self.body_weight), self.sublinear_tf)
+        bm25 = weights.bm25f_values(((counts[0], self.bm25_title_weight), (counts[2], 1.0)), indptr, columns,
+                                    df, self.k1, self.b)
+        self.matrix_, self.bm25_ = weights.column_major_pair(counted.indptr, columns, len(terms), tfidf, bm25)
+        self.ids_ = list(counted.ids)
         # each facet as sorted labels and a small integer code per article: filters and counts
         # are then array comparisons and bincounts
-        self.facets_ = {name: np.unique(np.array([getattr(a, name) or "" for a in articles], dtype=str),
-                                        return_inverse=True) for name in FACETS}
+        self.facets_ = {name: _coded(counted.facets[name]) for name in FACETS}
         self._index_ids()
         return self
 
     def _index_ids(self) -> None:
         self.positions_ = {article_id: i for i, article_id in enumerate(self.ids_)}
-
-    def _counts(self, rows: Sequence[Counts], stems: list[str]) -> sp.csr_matrix:
-        """One field's word counts: a row per article, a column per term (``stems``: every row's, in order)."""
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum([len(row) for row in rows])
-        indices = np.fromiter(map(self.vocabulary_.__getitem__, stems), dtype=np.int32, count=len(stems))
-        data = np.frombuffer(b"".join(row.counts for row in rows), dtype=np.uint32).astype(np.float32)
-        counts = sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.vocabulary_)))
-        counts.sort_indices()
-        return counts
 
     # --- per request -------------------------------------------------------------------
 
@@ -229,3 +226,10 @@ class TfidfRanker:
         ranker.ids_ = meta["ids"]
         ranker._index_ids()
         return ranker
+
+
+def _coded(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` by a dictionary: a facet has few values, an article each."""
+    labels = sorted(set(values))
+    code = {label: i for i, label in enumerate(labels)}
+    return np.array(labels, dtype=str), np.fromiter(map(code.__getitem__, values), dtype=np.intp, count=len(values))
