@@ -40,7 +40,6 @@ def next_state(previous: State | None, previous_folder: Path | None, update: Upd
     old = update.carried >= 0
     shown = [f for f in update.fresh if visible_to(f.article, audience)]
     segment = previous.next_segment
-    rows = rowstore.encode([f.article for f in shown], [f.words for f in shown], previous.terms)
     state = State(fingerprint, [], *_empty(len(update.carried)), terms=previous.terms, words=previous.words,
                   labels=previous.labels, next_segment=segment + 1)
     for name in ("hidden", "digests", "id_keys", "id_lines", "codes", "segments", "rows"):
@@ -66,7 +65,8 @@ def next_state(previous: State | None, previous_folder: Path | None, update: Upd
             rowstore.link(previous_folder, folder, k)
             state.stored[k] = previous.stored[k]
     if shown:
-        rowstore.write(folder, segment, rows)
+        rowstore.write(folder, segment, rowstore.encode([f.article for f in shown], [f.words for f in shown],
+                                                        state.terms, folder, segment))
         state.stored[segment] = len(shown)
     return _tidy(state, folder, live)
 

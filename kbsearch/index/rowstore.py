@@ -53,10 +53,10 @@ class Rows:
     facets: dict[str, list[str]]  # type, category, subcategory of each row ("" for none)
     articles: list[list]  # KEPT fields of each row (category and subcategory are facets)
     offsets: np.ndarray  # (rows + 1, 5): in each of BLOBS, and in terms/counts
-    texts: bytes | bytearray  # plain texts, UTF-8 (served)
-    markdown: bytes | bytearray  # cleaned Markdown, UTF-8
-    catalog: bytes | bytearray  # ', "id": {details}' per row: catalog.json is these joined
-    analysis: bytes | bytearray  # each article's analysis, verbatim, in ANALYSIS pieces ...
+    texts: bytes | None  # plain texts, UTF-8 (served); None once in the segment's file (``encode``)
+    markdown: bytes | None  # cleaned Markdown, UTF-8
+    catalog: bytes | None  # ', "id": {details}' per row: catalog.json is these joined
+    analysis: bytes | None  # each article's analysis, verbatim, in ANALYSIS pieces ...
     parts: np.ndarray  # (rows, ANALYSIS): ... of these lengths
     terms: np.ndarray  # term numbers (``Strings``); each row's in string order
     counts: np.ndarray  # (weights.FIELDS, terms): title, summary and tags, whole text (unsigned)
@@ -69,15 +69,22 @@ def details(article: Article) -> dict:
             "updated": article.updated.isoformat() if article.updated else None}
 
 
-def encode(articles: Sequence[Article], words: Sequence[ArticleWords], terms: Strings) -> Rows:
-    """The rows of articles parsed by this build; their new words join the table of terms."""
-    texts, text_at = _joined(a.text.encode("utf-8") for a in articles)
-    markdown, markdown_at = _joined(a.body.encode("utf-8") for a in articles)
-    catalog, catalog_at = _joined(
-        f", {json.dumps(a.id, ensure_ascii=False)}: {json.dumps(details(a), ensure_ascii=False)}".encode()
-        for a in articles)
+def encode(articles: Sequence[Article], words: Sequence[ArticleWords], terms: Strings, folder: Path,
+           segment: int) -> Rows:
+    """The rows of articles parsed by this build, for ``write``; their new words join the table of terms.
+
+    Their texts, Markdown, catalog entries and analyses go straight to the segment's files in
+    ``folder`` (a full build's are most of a gigabyte): those parts of the rows are None.
+    """
+    paths = files(folder, segment)
+    for path in paths.values():
+        path.parent.mkdir(exist_ok=True)
     parts = np.zeros((len(words), ANALYSIS), dtype=np.int64)
-    analysis, analysis_at = _joined(_analysis(w, parts[i]) for i, w in enumerate(words))
+    at = [_stream(paths["texts"], (a.text.encode("utf-8") for a in articles)),
+          _stream(paths["markdown"], (a.body.encode("utf-8") for a in articles)),
+          _stream(paths["catalog"], (f", {json.dumps(a.id, ensure_ascii=False)}: "
+                                     f"{json.dumps(details(a), ensure_ascii=False)}".encode() for a in articles)),
+          _stream(paths["analysis"], (_analysis(w, parts[i]) for i, w in enumerate(words)))]
     if articles:
         names, indptr, columns, counts = weights.field_counts(words)
     else:
@@ -86,17 +93,18 @@ def encode(articles: Sequence[Article], words: Sequence[ArticleWords], terms: St
     kept = [[a.updated.isoformat() if k == "updated" and a.updated else getattr(a, k) for k in KEPT]
             for a in articles]
     return Rows([a.id for a in articles], {name: [getattr(a, name) or "" for a in articles] for name in FACETS},
-                kept, np.column_stack([text_at, markdown_at, catalog_at, analysis_at, indptr]), texts, markdown,
-                catalog, analysis, parts, terms.ids(names)[columns].astype(np.int32), counts)
+                kept, np.column_stack([*at, indptr]), None, None, None, None, parts,
+                terms.ids(names)[columns].astype(np.int32), counts)
 
 
-def _joined(pieces: Iterable[bytes]) -> tuple[bytearray, np.ndarray]:
-    """The pieces one after the other, and where each starts: one buffer, not a list of them and a copy."""
-    blob, lengths = bytearray(), []
-    for piece in pieces:
-        blob += piece
-        lengths.append(len(piece))
-    return blob, starts(lengths)
+def _stream(path: Path, pieces: Iterable[bytes]) -> np.ndarray:
+    """Write the pieces one after the other; return where each starts."""
+    lengths = []
+    with open(path, "wb") as out:
+        for piece in pieces:
+            out.write(piece)
+            lengths.append(len(piece))
+    return starts(lengths)
 
 
 def _analysis(words: ArticleWords, lengths: np.ndarray) -> bytes:
@@ -146,11 +154,14 @@ def files(folder: Path, segment: int) -> dict[str, Path]:
 
 
 def write(folder: Path, segment: int, rows: Rows) -> None:
+    """Write ``rows`` as segment ``segment`` of the build in ``folder`` (parts that are None are written)."""
     (folder / ROWS).mkdir(exist_ok=True)
     paths = files(folder, segment)
-    textstore.write_segment(folder, segment, rows.texts)
+    if rows.texts is not None:
+        textstore.write_segment(folder, segment, rows.texts)
     for name in BLOBS[1:]:
-        paths[name].write_bytes(getattr(rows, name))
+        if getattr(rows, name) is not None:
+            paths[name].write_bytes(getattr(rows, name))
     for name in ARRAYS:
         np.save(paths[name], getattr(rows, name))
     meta = {"meta": {"ids": rows.ids, "facets": rows.facets}, "articles": rows.articles}
