@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kbsearch.cases.db import Database, now, writing
-from kbsearch.cases.fields import Fields
+from kbsearch.cases.fields import Fields, unknown_fields
 
 KINDS = ("shown", "clicked", "helpful", "not_helpful", "deflected", "submitted")
 FROM_CLIENTS = tuple(k for k in KINDS if k != "submitted")  # the server records a submission itself
@@ -20,7 +20,6 @@ NEEDS_ARTICLE = ("clicked", "helpful", "not_helpful", "deflected")
 MAX_QUERY = 300  # subjects are at most this long; descriptions are never stored in events
 MAX_ARTICLES = 20
 FIELDS = ("session", "kind", "article_id", "articles", "query")  # what a client may send
-MAX_UNKNOWN_NAMED = 10  # a body of a million unknown keys must not get a million error entries
 
 
 @dataclass
@@ -66,21 +65,3 @@ def record(db: Database, event: Event) -> int:
             "articles": json.dumps(event.articles) if event.articles else None,
             "case_number": event.case_number, "query": event.query, "created": now(),
         }).last_pk
-
-
-def unknown_fields(fields: Fields, source: Mapping, known: tuple[str, ...]) -> None:
-    """Name each field a body should not hold: a misspelt optional field is refused, never silently dropped.
-
-    At most ``MAX_UNKNOWN_NAMED`` are named, each cut to 100 characters, so the answer stays small
-    whatever was sent. The API's other views use this too.
-    """
-    unknown = [name for name in source if name not in known]
-    for name in unknown[:MAX_UNKNOWN_NAMED]:
-        # clients once sent case_number with "submitted" events
-        reason = "is recorded by the server with the case, never sent" if name == "case_number" else (
-            "is not a field of this request")
-        if not isinstance(name, str):  # a form part with no name at all
-            name, reason = "body", "holds a part without a name"
-        fields.bad(name if len(name) <= 100 else name[:100] + "…", reason)
-    if len(unknown) > MAX_UNKNOWN_NAMED:
-        fields.bad("body", f"holds {len(unknown) - MAX_UNKNOWN_NAMED} more unknown fields")

@@ -16,6 +16,7 @@ MAX_DESCRIPTION = 20_000
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_UNKNOWN_NAMED = 10  # a body of a million unknown keys must not get a million error entries
 WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,9}$")
 
 
@@ -128,3 +129,21 @@ def taxonomy_filters(fields: Fields, source: Mapping, taxonomy: dict | None) -> 
         elif subcategory and (not category or subcategory not in taxonomy[category]["subcategories"]):
             fields.bad("subcategory", f"unknown subcategory {subcategory!r} for category {category!r}")
     return category, subcategory
+
+
+def unknown_fields(fields: Fields, source: Mapping, known: tuple[str, ...]) -> None:
+    """Name each field a body should not hold: a misspelt optional field is refused, never silently dropped.
+
+    At most ``MAX_UNKNOWN_NAMED`` are named, each cut to 100 characters, so the answer stays small
+    whatever was sent. Every JSON view uses it.
+    """
+    unknown = [name for name in source if name not in known]
+    for name in unknown[:MAX_UNKNOWN_NAMED]:
+        # clients once sent case_number with "submitted" events
+        reason = "is recorded by the server with the case, never sent" if name == "case_number" else (
+            "is not a field of this request")
+        if not isinstance(name, str):  # a form part with no name at all
+            name, reason = "body", "holds a part without a name"
+        fields.bad(name if len(name) <= 100 else name[:100] + "…", reason)
+    if len(unknown) > MAX_UNKNOWN_NAMED:
+        fields.bad("body", f"holds {len(unknown) - MAX_UNKNOWN_NAMED} more unknown fields")

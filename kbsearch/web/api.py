@@ -10,8 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from kbsearch.cases.events import unknown_fields
-from kbsearch.cases.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
+from kbsearch.cases.fields import (
+    MAX_DESCRIPTION,
+    MAX_SUBJECT,
+    Fields,
+    taxonomy_filters,
+    unknown_fields,
+)
 from kbsearch.index.opened import IndexNotBuilt
 from kbsearch.ranking import results, snippets, suggest
 from kbsearch.web import openapi

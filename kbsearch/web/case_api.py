@@ -11,8 +11,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from kbsearch.cases import events
 from kbsearch.cases import store as cases
-from kbsearch.cases.events import unknown_fields
-from kbsearch.cases.fields import Fields
+from kbsearch.cases.fields import Fields, unknown_fields
 from kbsearch.web.current import attachments_dir, get_build, get_db
 from kbsearch.web.errors import APIError, json_object
 from kbsearch.web.intake import case_from_request

@@ -74,14 +74,6 @@ def init_app(app: Flask) -> None:
         app.view_functions[endpoint] = view
 
 
-def limit_endpoint(app: Flask, endpoint: str, setting: str) -> None:
-    """Apply ``setting``'s limit to a view registered later (the comment endpoints)."""
-    limiter: Limiter = app.extensions["kbsearch.limiter"]
-    app.view_functions[endpoint] = limiter.shared_limit(
-        _setting(setting), scope=SCOPES[setting], exempt_when=_off(setting),
-        error_message=_message(setting))(app.view_functions[endpoint])
-
-
 def retry_after() -> int:
     """Seconds until the limit this request broke lets it through again (the 429's Retry-After)."""
     limiter: Limiter = current_app.extensions["kbsearch.limiter"]
