@@ -76,7 +76,7 @@ def test_hidden_articles_are_not_found(client):
 
 def test_search_page_and_article_page_render(client):
     page = client.get("/?q=locked+account").get_data(as_text=True)
-    assert 'href="/articles/locked-account"' in page and "<mark" in page
+    assert "/search/click?s=1&amp;r=1&amp;a=locked-account" in page and "<mark" in page
     article = client.get("/articles/locked-account").get_data(as_text=True)
     assert "SH-AUTH-103" in article
 

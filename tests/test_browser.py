@@ -174,13 +174,23 @@ def test_this_solved_my_problem_ends_the_form_and_the_report_counts_it(server, p
         "Uploading our course zip gives an error about imsmanifest.xml not found", delay=10)
     item = panel_item(page, "scorm-package-upload-fails")
     item.wait_for(timeout=15000)
+    assert item.get_by_role("button", name=re.compile("This solved my problem")).count() == 0  # not yet opened
+    with page.context.expect_page() as opened:  # offered once the customer has seen the article
+        item.locator("a.title").click()
+    opened.value.close()
     item.get_by_role("button", name=re.compile("This solved my problem")).click()
     page.get_by_role("heading", name="Glad that solved it").wait_for()
     assert page.locator("#case-form").is_hidden()
+    page.get_by_role("link", name="search the knowledge base").click()  # leaving it: now it counts
+    page.wait_for_url(f"{url}/")
 
-    result = app.test_cli_runner().invoke(args=["report", "--format", "json"])
-    total = json.loads(result.output)["total"]
-    assert total["explicit"] == 1 and total["cases"] == 1 and total["clicked"] == 1 and total["helpful"] == 1
+    runner = app.test_cli_runner()
+    deadline = time.monotonic() + 5
+    while json.loads(runner.invoke(args=["report", "--format", "json"]).output)["total"]["explicit"] != 1:
+        assert time.monotonic() < deadline, "the deflection was not recorded when the page was left"
+        time.sleep(0.1)
+    total = json.loads(runner.invoke(args=["report", "--format", "json"]).output)["total"]
+    assert total["explicit"] == 1 and total["cases"] == 1 and total["clicked"] == 2 and total["helpful"] == 1
     table = app.test_cli_runner().invoke(args=["report"]).output
     SUMMARY.append("kbsearch report after the browser tests:\n" + table)
 

@@ -24,7 +24,9 @@ def test_the_form_has_a_label_for_every_field_and_the_panel_is_hidden_without_sc
     for field in ("subject", "category", "subcategory", "description", "attachments", "name", "email"):
         assert re.search(rf'<label for="{field}">', html) and f'id="{field}"' in html, field
     assert 'enctype="multipart/form-data"' in html
-    assert re.search(r'<aside id="suggest-panel"[^>]*\bhidden\b', html)
+    assert re.search(r'<section id="suggest-panel"[^>]*\bhidden\b', html)
+    # the panel comes right after the subject, so it is before Submit in Tab order at every width
+    assert html.index('id="subject"') < html.index('id="suggest-panel"') < html.index('id="category"')
     assert 'role="status" aria-live="polite"' in html
     assert 'data-suggest-url="/api/suggest"' in html and 'data-events-url="/api/events"' in html
 
@@ -53,7 +55,7 @@ def test_a_good_submission_goes_to_the_case_page(app, client):
     assert "Case CS-000001" in text and "invoice.pdf" in text and "Billing" in text
     assert "/cases/CS-000001?secret=" in text  # the link back, shown once
     assert "/cases/CS-000001?secret=" not in client.get("/cases/CS-000001").get_data(as_text=True)
-    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "same-origin" and page.headers["Cache-Control"] == "no-store"
     with app.app_context():
         assert next(current.get_db().query("select session from cases"))["session"] == hidden["session"]
 
@@ -107,3 +109,45 @@ def test_a_status_link_is_exchanged_for_a_cookie_scoped_to_its_case(client):
     assert client.get(f"/cases/{number}?secret=wrong").status_code == 404  # and a wrong link sets nothing
     client.delete_cookie("case_secret", path=f"/cases/{number}")
     assert client.get(f"/cases/{number}").status_code == 404
+
+
+def test_a_link_can_start_the_form_with_a_subject_and_a_category(client):
+    html = client.get("/cases/new?subject=Refund  for%20order&category=billing&subcategory=invoices").get_data(
+        as_text=True)
+    assert 'value="Refund for order"' in html and '<option value="billing" selected>' in html
+    assert '<option value="invoices" selected>' in html
+    plain = client.get("/cases/new?category=nope&subject=" + "x" * 400).get_data(as_text=True)
+    assert "selected>" not in plain and 'value="' + "x" * 300 + '"' in plain
+
+
+def test_categories_keep_the_order_of_categories_yml(kb, config):
+    from kbsearch import create_app
+    from kbsearch.index.reindex import build
+    (kb / "categories.yml").write_text(
+        "billing:\n  label: Billing\n  subcategories:\n    refunds: Refunds\n    invoices: Invoices\n"
+        "access:\n  label: Signing in\n  subcategories:\n    sso: Single sign-on\n    passwords: Passwords\n",
+        encoding="utf-8")
+    build(kb, config["INDEX_DIR"])
+    client = create_app(config).test_client()
+    html = client.get("/cases/new").get_data(as_text=True)
+    assert html.index('<option value="billing"') < html.index('<option value="access"')
+    assert html.index('value="refunds"') < html.index('value="invoices"') < html.index('value="sso"')
+    assert html.index('value="sso"') < html.index('value="passwords"')
+    page = client.get("/categories").get_data(as_text=True)
+    assert page.index("Billing") < page.index("Signing in")
+
+
+def test_after_an_error_every_bad_file_is_named_and_the_good_ones_must_be_chosen_again(client):
+    hidden = open_form(client)
+    files = [(io.BytesIO(b"MZ\x90"), "tool.exe"), (io.BytesIO(b"not a png"), "shot.png"),
+             (io.BytesIO(b"a,b\n1,2\n"), "export.csv"), (io.BytesIO(b"%PDF-1.7"), "invoice.pdf")]
+    response = client.post("/cases/new", data={**hidden, **FIELDS, "email": "", "attachments": files})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    error = re.search(r'<p class="field-error" id="attachments-error">(.*?)</p>', html, re.DOTALL).group(1)
+    assert "tool.exe" in error and "shot.png" in error and "export.csv" not in error
+    again = re.search(r'<p id="choose-again">(.*?)</p>', html, re.DOTALL).group(1)
+    assert "<strong>export.csv</strong>" in again and "<strong>invoice.pdf</strong>" in again
+    assert "tool.exe" not in again
+    # the summary takes the focus when the page opens, so the customer hears what to fix
+    assert re.search(r'<div id="form-errors"[^>]*role="alert"[^>]*tabindex="-1"[^>]*autofocus', html)

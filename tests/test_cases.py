@@ -62,6 +62,10 @@ def test_attachments_are_stored_under_server_names_with_their_metadata(app, clie
     ([(b"not really a png", "shot.png")], {}, "attachments"),
     ([(b"", "empty.txt")], {}, "attachments"),
     ([(b"a\x00b", "binary.log")], {}, "attachments"),
+    ([(b"not json", "data.json")], {}, "attachments"),
+    ([(b"[1, 2]", "capture.har")], {}, "attachments"),  # a HAR file is one JSON object
+    ([(b"plain text", "feed.xml")], {}, "attachments"),
+    ([(b"a,b\n\xff\xfe,2", "export.csv")], {}, "attachments"),  # not UTF-8
     ([(PNG, f"s{i}.png") for i in range(6)], {}, "attachments"),
     ([(PNG, "fine.png")], {"email": "ada at example"}, "email"),
     ([(PNG, "fine.png")], {"subject": "   "}, "subject"),
@@ -170,3 +174,15 @@ def test_a_write_failing_midway_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         attachments.stage(files, tmp_path / "files")
     assert list((tmp_path / "files").iterdir()) == []
+
+
+def test_data_files_customers_send_support_are_accepted_when_their_content_matches(app, client):
+    files = [(b"id,name\n1,Ada\n", "users.csv"), (b'\n  {"log": {"entries": []}}', "network.har"),
+             (b'\xef\xbb\xbf[{"a": 1}]', "export.json"), (b'<?xml version="1.0"?><feed/>', "feed.xml")]
+    response = client.post("/api/cases", data=form(*files))
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    case = client.get(f"/api/cases/{body['number']}", headers={"X-Case-Secret": body["secret"]}).get_json()
+    types = {a["name"]: a["type"] for a in case["attachments"]}
+    assert types == {"users.csv": "text/csv", "network.har": "application/json",
+                     "export.json": "application/json", "feed.xml": "application/xml"}

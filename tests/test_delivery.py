@@ -161,7 +161,7 @@ def deliver(app, *args: str):
 
 def test_deliver_once_sends_both_mails_and_the_signed_webhook(deliver_app, config, smtp, receiver):
     client = deliver_app.test_client()
-    for kind, article in (("clicked", "locked-account"), ("not_helpful", "sso-setup")):
+    for kind, article in (("clicked", "locked-account"), ("dismissed", "sso-setup")):
         assert client.post("/api/events", json={"session": "form-session-1", "kind": kind,
                                                 "article_id": article}).status_code == 201
     body = client.post("/api/cases", json={**CASE, "session": "form-session-1",

@@ -66,3 +66,63 @@ def test_only_the_server_records_a_submission(app, client):
 def test_events_must_be_json(client):
     response = client.post("/api/events", data={"session": SESSION})
     assert response.status_code == 415 and response.get_json()["errors"][0]["field"] == "body"
+
+
+def test_shown_with_no_articles_is_the_panel_having_nothing_to_suggest(app, client):
+    response = client.post("/api/events", json={"session": SESSION, "kind": "shown", "articles": [],
+                                                "query": "zorblatt refund"})
+    assert response.status_code == 201
+    [stored] = events(app)
+    assert (stored["articles"], stored["query"]) == ("[]", "zorblatt refund")
+
+
+def test_not_relevant_in_the_panel_is_dismissed_apart_from_an_article_pages_no(app, client):
+    for kind in ("dismissed", "not_helpful"):
+        assert client.post("/api/events", json={"session": SESSION, "kind": kind,
+                                                "article_id": "locked-account"}).status_code == 201
+    assert [e["kind"] for e in events(app)] == ["dismissed", "not_helpful"]
+
+
+def test_a_no_may_say_why_in_at_most_500_characters(app, client):
+    body = {"session": SESSION, "kind": "not_helpful", "article_id": "locked-account"}
+    too_long = client.post("/api/events", json={**body, "reason": "x" * 501})
+    assert too_long.status_code == 400 and too_long.get_json()["errors"][0]["field"] == "reason"
+    elsewhere = client.post("/api/events", json={**body, "kind": "dismissed", "reason": "not this"})
+    assert elsewhere.status_code == 400 and elsewhere.get_json()["errors"][0]["field"] == "reason"
+    assert client.post("/api/events", json={**body, "reason": "y" * 499 + " "}).status_code == 201
+    with app.app_context():
+        [reason] = [r["reason"] for r in current.get_db().query("select reason from events")]
+    assert reason == "y" * 499  # stored stripped
+
+
+def test_one_vote_per_article_and_session_the_latest_kept(app, client):
+    def vote(kind, session=SESSION, article="locked-account", **more):
+        body = {"session": session, "kind": kind, "article_id": article, **more}
+        assert client.post("/api/events", json=body).status_code == 201
+
+    vote("helpful")
+    vote("not_helpful", reason="too short")
+    vote("helpful", article="sso-setup")  # another article: its own vote
+    vote("helpful", session="other-session-2")  # another session: its own vote
+    stored = sorted((e["session"], e["article_id"], e["kind"]) for e in events(app))
+    assert stored == [(SESSION, "locked-account", "not_helpful"), (SESSION, "sso-setup", "helpful"),
+                      ("other-session-2", "locked-account", "helpful")]
+
+
+def test_prune_deletes_events_and_searches_before_the_day_and_keeps_cases(app, client, runner):
+    client.post("/api/cases", json={"subject": "s", "category": "access", "description": "d", "name": "n",
+                                    "email": "n@example.com", "session": SESSION})
+    client.get("/?q=locked")
+    client.post("/api/events", json={"session": SESSION, "kind": "shown", "articles": []})
+    with app.app_context():
+        database = current.get_db()
+        database.execute("update events set created = '2026-01-31T23:59:59Z' where kind = 'submitted'")
+        database.execute("update searches set created = '2026-01-15T10:00:00Z'")
+        database.conn.commit()
+    result = runner.invoke(args=["events", "prune", "--before", "2026-02-01"])
+    assert result.exit_code == 0 and "deleted 1 events and 1 searches" in result.output
+    with app.app_context():
+        database = current.get_db()
+        assert [e["kind"] for e in database.query("select kind from events")] == ["shown"]
+        assert database["searches"].count == 0 and database["cases"].count == 1
+    assert runner.invoke(args=["events", "prune"]).exit_code == 2  # --before is required

@@ -101,7 +101,7 @@ def test_hidden_articles_are_in_the_cache_only_as_digests(kb, index_dir):
     write(kb, "zz-hidden.md", "---\nstatus: draft\n---\n# Secret zorblatt plan\n\nZorblatt.\n")
     assert build(kb, index_dir, incremental=True).incremental
     for path in layout.current_build(index_dir).rglob("*"):
-        if path.is_file() and path.name != layout.ENTRIES:
+        if path.is_file():
             data = path.read_bytes().lower()
             assert not [h for h in (b"zorblatt", b"frobnitz", b"internal-unlock", b"zz-hidden", b"draft-refunds")
                         if h in data], path
@@ -114,11 +114,11 @@ def test_the_cache_is_data_not_a_pickle(kb, index_dir):
     assert json.loads((folder / "cache.json").read_text())["format"] == cache.FORMAT
     with np.load(folder / "cache.npz", allow_pickle=False) as arrays:  # an object array would fail
         assert {"signatures", "digests", "segments"} <= set(arrays.files)
-    (folder / layout.ENTRIES).unlink()  # written by full builds for `kbsearch evaluate --peers` only
+    assert not list(folder.rglob("*.pickle"))  # no file of a build is a pickle kbsearch wrote
     edit(kb, "bulk/note-01.md", "Invoice", "Billing")
     report = build(kb, index_dir, incremental=True)
     assert report.incremental and report.parsed == 1 and report.build_id != first.build_id
-    assert not (layout.current_build(index_dir) / layout.ENTRIES).exists()
+    assert not list(layout.current_build(index_dir).rglob("*.pickle"))
 
 
 def test_segments_are_merged_then_compacted_and_still_serve_what_a_full_build_serves(kb, index_dir, tmp_path,

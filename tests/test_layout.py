@@ -15,9 +15,11 @@ OWNERS = {
     "sklearn": "corpus/text.py",
     "Stemmer": "corpus/text.py",
     "sqlite_utils": "cases/db.py",
-    "markdown": "web/render.py",
-    "nh3": "web/render.py",
+    "pyromark": "corpus/render.py",
+    "nh3": "corpus/render.py",
     "yaml": "corpus/yamlfile.py",
+    "itsdangerous": "web/find.py",
+    "flask_limiter": "web/limits.py",
 }
 EXEMPT_FROM_OWNERS = {"evaluation/peers.py"}
 FLASK_ALLOWED = ("web/", "commands/", "__init__.py")

@@ -120,6 +120,7 @@ def test_without_an_index_the_document_leaves_ids_open(config, tmp_path):
     ("/api/suggest", {"subject": "x"}),
     ("/api/cases", CASE),
     ("/api/events", {"session": "form-session-1", "kind": "clicked", "article_id": "sso-setup"}),
+    ("/api/cases/find", {"email": "ada@example.com"}),
 ])
 def test_unknown_fields_are_refused_naming_them(client, spec, path, body):
     response = client.post(path, json={**body, "subjct": "typo", "x" * 300: 1})
@@ -141,7 +142,7 @@ def test_the_server_reads_exactly_the_documented_fields(spec):
     assert properties("/api/cases", "multipart/form-data") == set(CASE_FIELDS + CASE_FORM_FILES)
     assert properties("/api/cases", "application/x-www-form-urlencoded") == set(CASE_FIELDS)
     events = [schema for name, schema in spec["components"]["schemas"].items() if name.endswith("Event")]
-    assert len(events) == 5 and all(set(schema["properties"]) == set(FIELDS) for schema in events)
+    assert len(events) == 6 and all(set(schema["properties"]) == set(FIELDS) for schema in events)
 
 
 def test_a_flood_of_unknown_fields_gets_a_short_answer(client):
@@ -164,9 +165,9 @@ def test_each_event_kind_states_its_requirements(spec):
     for ref in events["oneOf"]:
         body = spec["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
         kinds[body["properties"]["kind"]["const"]] = body
-    assert set(kinds) == {"shown", "clicked", "helpful", "not_helpful", "deflected"}
+    assert set(kinds) == {"shown", "clicked", "dismissed", "helpful", "not_helpful", "deflected"}
     assert kinds["shown"]["required"] == ["session", "kind", "articles"]
-    assert kinds["shown"]["properties"]["articles"]["minItems"] == 1
+    assert kinds["shown"]["properties"]["articles"]["type"] == "array"  # [] says nothing was close enough
     assert all(kinds[k]["required"] == ["session", "kind", "article_id"] for k in kinds if k != "shown")
 
 
@@ -218,3 +219,114 @@ def test_rate_limits_busy_and_full_answers_are_described(app, config, spec, monk
             assert response.status_code == status
             described(spec, "post", path, response)
             assert (status == 503) == ("Retry-After" in response.headers)
+
+
+# -- the conversation and the staff API ---------------------------------------------------------------------------
+
+def answer_described(spec, method, template, response):
+    """Like ``described``, for the operation at ``template``; a file's bytes are checked by their media type."""
+    answer = spec["paths"][template][method]["responses"][str(response.status_code)]
+    if response.mimetype == "application/json":
+        jsonschema.validate(response.get_json(), answer["content"]["application/json"]["schema"],
+                            cls=jsonschema.Draft202012Validator)
+    else:
+        assert response.mimetype in answer["content"]
+    for name, header in answer.get("headers", {}).items():
+        if header["required"] or name in response.headers:
+            jsonschema.validate(response.headers[name], header["schema"])
+    return answer
+
+
+STAFF = "/api/staff/cases/{number}"
+
+
+def test_conversation_and_staff_answers_are_described(app, client, spec):
+    from kbsearch.cases import tokens
+    from kbsearch.web import current
+    with app.app_context():
+        staff = {"Authorization": "Bearer " + tokens.create(current.get_db(), "grace")}
+    form = {**CASE, "attachments": [(io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 8), "screen.png")]}
+    opened = client.post("/api/cases", data=form, content_type="multipart/form-data").get_json()
+    number, mine = opened["number"], {"X-Case-Secret": opened["secret"]}
+    reply = {"body": "Still locked.", "attachments": [(io.BytesIO(b"log line\n"), "app.log")]}
+    exchanges = [
+        ("post", "/api/cases/{number}/comments", client.post(f"/api/cases/{number}/comments", json={"body": "Hi"},
+                                                               headers=mine), 201),
+        ("post", "/api/cases/{number}/comments", client.post(f"/api/cases/{number}/comments", data=reply,
+                                                               content_type="multipart/form-data", headers=mine), 201),
+        ("post", "/api/cases/{number}/comments", client.post(f"/api/cases/{number}/comments", json={"body": " "},
+                                                               headers=mine), 400),
+        ("post", "/api/cases/{number}/comments", client.post(f"/api/cases/{number}/comments", json={"body": "x"},
+                                                               headers={"X-Case-Secret": "wrong"}), 404),
+        ("get", "/api/cases/{number}", client.get(f"/api/cases/{number}", headers=mine), 200),
+        ("post", "/api/cases/find", client.post("/api/cases/find", json={"email": "ada@example.com"}), 202),
+        ("post", "/api/cases/find", client.post("/api/cases/find", json={"email": "ada"}), 400),
+        ("get", "/api/staff/cases", client.get("/api/staff/cases", headers=staff), 200),
+        ("get", "/api/staff/cases", client.get("/api/staff/cases?status=lost", headers=staff), 400),
+        ("get", "/api/staff/cases", client.get("/api/staff/cases"), 401),
+        ("get", STAFF, client.get(f"/api/staff/cases/{number}", headers=staff), 200),
+        ("get", STAFF, client.get("/api/staff/cases/CS-999999", headers=staff), 404),
+        ("post", STAFF + "/comments", client.post(f"/api/staff/cases/{number}/comments", json={"body": "Try now."},
+                                                  headers=staff), 201),
+        ("post", STAFF + "/comments", client.post(f"/api/staff/cases/{number}/comments", json={"x": 1},
+                                                  headers=staff), 400),
+        ("patch", STAFF, client.patch(f"/api/staff/cases/{number}", headers=staff,
+                                      json={"status": "closed", "solved_by": "sso-setup"}), 200),
+        ("patch", STAFF, client.patch(f"/api/staff/cases/{number}", json={"solved_by": "nope"}, headers=staff), 400),
+        ("post", "/api/cases/{number}/comments", client.post(f"/api/cases/{number}/comments", json={"body": "Hi"},
+                                                               headers=mine), 409),
+    ]
+    case = exchanges[10][2].get_json()
+    assert [c["author"] for c in case["comments"]] == ["customer", "customer"] and case["comments"][1]["attachments"]
+    exchanges.append(("get", STAFF + "/attachments/{attachment_id}",
+                      client.get(case["attachments"][0]["url"], headers=staff, buffered=True), 200))
+    exchanges.append(("get", STAFF + "/attachments/{attachment_id}",
+                      client.get(case["comments"][1]["attachments"][0]["url"], headers=staff, buffered=True), 200))
+    for method, template, response, status in exchanges:
+        assert response.status_code == status, (method, template, response.get_data(as_text=True))
+        answer_described(spec, method, template, response)
+
+
+def test_every_staff_operation_needs_the_bearer_token_and_no_other_does(spec):
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["type"] == "http"
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert "security" not in spec  # the customer's and public operations need none
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            if path.startswith("/api/staff/"):
+                assert operation["security"] == [{"bearerAuth": []}], operation["operationId"]
+                assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
+            else:
+                assert "security" not in operation and "401" not in operation["responses"], operation["operationId"]
+
+
+def test_every_link_leads_to_an_operation_and_its_parameters(spec):
+    operations = {op["operationId"]: op for item in spec["paths"].values() for op in item.values()}
+    links = [(name, link) for item in spec["paths"].values() for op in item.values()
+             for response in op["responses"].values() for name, link in response.get("links", {}).items()]
+    assert {name for name, _ in links} >= {"GetCase", "AddComment", "GetStaffCase", "GetAttachment",
+                                           "AddStaffComment", "UpdateStaffCase"}
+    for name, link in links:
+        target = operations[link["operationId"]]
+        names = {p["name"] if p["in"] == "path" else f"{p['in']}.{p['name']}" for p in target.get("parameters", [])}
+        assert set(link["parameters"]) <= names, name
+
+
+def test_the_conversation_reads_exactly_the_documented_fields(spec):
+    from kbsearch.web.openapi_bodies import (
+        CASE_FORM_FILES,
+        CHANGE_FIELDS,
+        COMMENT_FIELDS,
+        FIND_FIELDS,
+        STAFF_COMMENT_FIELDS,
+    )
+
+    def properties(path, method="post", media_type="application/json"):
+        return set(spec["paths"][path][method]["requestBody"]["content"][media_type]["schema"]["properties"])
+
+    assert properties("/api/cases/{number}/comments") == set(COMMENT_FIELDS)
+    assert properties("/api/cases/{number}/comments", media_type="multipart/form-data") == set(
+        COMMENT_FIELDS + CASE_FORM_FILES)
+    assert properties(STAFF + "/comments") == set(STAFF_COMMENT_FIELDS)
+    assert properties(STAFF, "patch") == set(CHANGE_FIELDS)
+    assert properties("/api/cases/find") == set(FIND_FIELDS)

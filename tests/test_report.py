@@ -53,7 +53,8 @@ def test_the_funnel_counts_each_step_once_per_session(database):
     day = rows[0]
     assert (day.sessions, day.shown, day.clicked, day.helpful, day.explicit, day.implicit, day.cases) == \
            (4, 3, 3, 1, 1, 1, 3)
-    assert day.rates == {"suggestion_rate": 0.75, "click_rate": 1.0, "explicit_rate": 0.25, "deflection_rate": 0.5}
+    assert day.rates == {"suggestion_rate": 0.75, "click_rate": 1.0, "explicit_rate": 0.25, "deflection_rate": 0.5,
+                         "link_rate": None}  # no case solved yet
     assert (total.sessions, total.implicit, total.cases) == (5, 1, 3)
     later = report.funnel(database, implicit_minutes=30, now=datetime(2026, 11, 24, tzinfo=timezone.utc))[1]
     assert later.implicit == 2

@@ -21,7 +21,9 @@ from pathlib import Path
 from kbsearch.cases.fields import Fields
 from kbsearch.durable import fsync_dir
 
-# extension -> (stored type, byte signatures it must start with; None = text)
+# extension -> (stored type, byte signatures it must start with; None = text; TEXT_STARTS: text
+# whose first non-blank character must be one of these). What customers send support: screenshots,
+# documents, logs, exported data (CSV, JSON, XML) and browser network captures (HAR, which is JSON).
 TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
     "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
@@ -32,7 +34,14 @@ TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     "zip": ("application/zip", (b"PK\x03\x04", b"PK\x05\x06")),
     "txt": ("text/plain", None),
     "log": ("text/plain", None),
+    "csv": ("text/csv", None),
+    "json": ("application/json", None),
+    "har": ("application/json", None),
+    "xml": ("application/xml", None),
 }
+# Structured text is checked a little further than "no NUL byte": UTF-8, and the start its format has.
+TEXT_STARTS = {"json": (b"{", b"["), "har": (b"{",), "xml": (b"<",), "csv": ()}
+DESCRIBED = "images (PNG, JPEG, GIF, WebP), PDF, text, log, CSV, JSON, HAR and XML files, and zip archives"
 
 
 @dataclass(frozen=True)
@@ -93,10 +102,22 @@ def _type_of(name: str, data: bytes) -> str | None:
         return None
     kind, signatures = TYPES[extension]
     if signatures is None:
-        return kind if b"\x00" not in data else None
+        return kind if b"\x00" not in data and _text_fits(extension, data) else None
     if extension == "webp" and data[8:12] != b"WEBP":
         return None
     return kind if data.startswith(signatures) else None
+
+
+def _text_fits(extension: str, data: bytes) -> bool:
+    """Structured text (``TEXT_STARTS``) must be UTF-8 and open the way its format does."""
+    if extension not in TEXT_STARTS:
+        return True
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    starts = TEXT_STARTS[extension]
+    return not starts or data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(starts)
 
 
 def check(uploads: list[Upload], limits: Limits, fields: Fields, field: str = "attachments") -> list[Accepted]:
@@ -116,8 +137,7 @@ def check(uploads: list[Upload], limits: Limits, fields: Fields, field: str = "a
         else:
             kind = _type_of(name, upload.data)
             if kind is None:
-                fields.bad(field, f"{name}: only images (PNG, JPEG, GIF, WebP), PDF, text and log files, "
-                                  "and zip archives may be attached, and the content must match the name")
+                fields.bad(field, f"{name}: only {DESCRIBED} may be attached, and the content must match the name")
             else:
                 accepted.append(Accepted(name, kind, upload.data))
     if sum(a.size for a in accepted) > limits.max_total_bytes:

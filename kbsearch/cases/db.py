@@ -74,6 +74,39 @@ def create_outbox(db: Database) -> None:
     db["outbox"].create_index(["status", "next_attempt"])
 
 
+@migration
+def create_conversations(db: Database) -> None:
+    # the conversation on a case: the customer's replies and the team's comments, oldest first
+    db["comments"].create({
+        "id": int, "case_id": int, "author": str, "name": str, "body": str, "created": str,
+    }, pk="id", foreign_keys=[("case_id", "cases", "id")], not_null={"case_id", "author", "body", "created"})
+    db["comments"].create_index(["case_id"])
+    db["attachments"].add_column("comment_id", int)  # NULL: sent with the case itself
+    # the article that solved the case: the link the knowledge loop and learning read
+    db["cases"].add_column("solved_by", str)
+    db["cases"].create_index(["email"])
+    # the support team's API tokens, kept only as hashes
+    db["staff_tokens"].create({
+        "id": int, "name": str, "token_hash": str, "created": str, "last_used": str, "revoked": str,
+    }, pk="id", not_null={"name", "token_hash", "created"})
+    db["staff_tokens"].create_index(["name"], unique=True)
+
+
+@migration
+def record_the_knowledge_loop(db: Database) -> None:
+    # each search submitted on the search page (or by an API caller naming a session): what was
+    # asked, how many results, and later the result opened and its rank; no address, no agent
+    db["searches"].create({
+        "id": int, "session": str, "query": str, "filters": str, "total": int, "clicked": str, "rank": int,
+        "created": str,
+    }, pk="id", not_null={"session", "query", "filters", "total", "created"})
+    db["searches"].create_index(["created"])
+    db["searches"].create_index(["session", "created"])
+    # the article page's "No" may say why (at most 500 characters)
+    db["events"].add_column("reason", str)
+    db["events"].create_index(["article_id", "kind"])
+
+
 def now() -> str:
     """The current UTC time as stored: ISO 8601 to the second, sortable as text."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -82,14 +82,69 @@ def team_mail(case: Mapping[str, Any], sender: str, team: str, titles: Mapping[s
                    str(customer) if customer else None, f"[{case['number']}] New case: {case['subject']}", blocks)
 
 
+STATUS_WORDS = {"new": "new", "open": "open: the team is working on it", "waiting": "waiting for your reply",
+                "solved": "solved", "closed": "closed"}
+
+
+def follow_blocks(number: str, base_url: str | None) -> list[Block]:
+    """How a customer gets back to the case: the page (its key is in their browser) or finding it by email."""
+    if not base_url:
+        return [("p", f"Open {number} from the link in the first email about it.")]
+    return [("link", "Read it and reply on your case's page (from the browser you opened it in):",
+             f"{base_url}/cases/{number}"),
+            ("link", "On another device, ask for a link to your cases here:", f"{base_url}/cases/find")]
+
+
+def answer_mail(case: Mapping[str, Any], event: str, text: str, sender: str, reply_to: str | None,
+                base_url: str | None, delivery_id: str, quoted: str | None = None) -> Queued | None:
+    """To the customer: the team's comment (``quoted``) or a change of status; never a secret.
+
+    ``None`` when the customer's address cannot be mailed.
+    """
+    to = address(case["name"], case["email"])
+    if to is None:
+        return None
+    blocks: list[Block] = [("p", f"Hello {case['name']},"), ("p", text)]
+    if quoted:
+        blocks.append(("pre", quoted))
+    blocks += follow_blocks(case["number"], base_url)
+    status = STATUS_WORDS.get(case["status"], case["status"])
+    return _queued(case, delivery_id, sender, to, reply_to,
+                   f"[{case['number']}] {case['subject']} ({status})", blocks, event)
+
+
+def team_note(case: Mapping[str, Any], event: str, text: str, sender: str, team: str, base_url: str | None,
+              delivery_id: str, quoted: str | None = None) -> Queued:
+    """To the team: the customer's reply (``quoted``) or their own status change; never a secret."""
+    customer = address(case["name"], case["email"])
+    blocks: list[Block] = [("p", text)]
+    if quoted:
+        blocks.append(("pre", quoted))
+    blocks.append(("p", f"The case is now {case['status']}. Answer with: kbsearch cases comment {case['number']} TEXT"))
+    return _queued(case, delivery_id, sender, address("", team) or team, str(customer) if customer else None,
+                   f"[{case['number']}] {case['subject']}", blocks, event)
+
+
+def find_mail(email: str, numbers: list[str], sender: str, link: str, delivery_id: str) -> Queued | None:
+    """The answer to "find my cases": a signed link to the list of this address's cases."""
+    to = address("", email)
+    if to is None:
+        return None
+    blocks: list[Block] = [("p", "Hello,"),
+                           ("p", f"someone asked for the support cases opened with this address ({len(numbers)})."),
+                           ("link", "Open them within 24 hours at:", link),
+                           ("p", "If that was not you, ignore this email: nothing changes.")]
+    return _queued({"number": None}, delivery_id, sender, to, None, "Your support cases", blocks, "cases.find")
+
+
 def _queued(case: Mapping[str, Any], delivery_id: str, sender: str, to: Address | str, reply_to: str | None,
-            subject: str, blocks: list[Block]) -> Queued:
+            subject: str, blocks: list[Block], event: str = "case.created") -> Queued:
     recipient = to.addr_spec if isinstance(to, Address) else parseaddr(to)[1]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "kbsearch"
     payload = {"from": sender, "to": str(to), "to_addr": recipient, "reply_to": reply_to,
                "subject": " ".join(subject.split()), "message_id": f"<{delivery_id}@{domain}>",
                "date": format_datetime(datetime.now(timezone.utc)), "text": _text(blocks), "html": _html(blocks)}
-    return delivery_id, "case.created", case["number"], recipient, json.dumps(payload, ensure_ascii=False)
+    return delivery_id, event, case["number"], recipient, json.dumps(payload, ensure_ascii=False)
 
 
 def _text(blocks: list[Block]) -> str:

@@ -11,7 +11,6 @@ again. Statuses: ``pending`` -> ``sending`` -> ``sent``, or back to ``pending`` 
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 import uuid
@@ -19,7 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kbsearch.cases import mail, webhook
 from kbsearch.cases.db import Database, now, writing
 
 ERASED = "ERASED-ONCE-SENT"  # what replaces a case secret in a sent message
@@ -91,63 +89,12 @@ class Claimed:
     queued_at: float
 
 
-def queue_case_created(db: Database, settings: Settings, case_id: int, secret: str,
-                       articles: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Queue what a new case causes: the customer's and the team's emails and the webhook.
-
-    Runs inside the case's own transaction and reads the case back from it, so the messages
-    describe exactly what was committed. ``articles`` is the served build's catalogue (id ->
-    details with a ``title``), for the titles of the articles the panel showed.
-    :return: the delivery ids queued.
-    """
-    case = case_record(db, case_id)
-    tried = {i for ids in case["tried"].values() for i in ids}
-    titles = {i: str((articles.get(i) or {}).get("title") or i) for i in tried}
-    queued = []
-    if settings.smtp_host:
-        link = f"{settings.base_url}/cases/{case['number']}?secret={secret}" if settings.base_url else None
-        customer = mail.customer_mail(case, settings.sender, settings.support_email, link, _id())
-        if customer is not None:
-            queued.append(_insert(db, "email", customer, secret if link else None))
-        if settings.support_email:
-            team = mail.team_mail(case, settings.sender, settings.support_email, titles, settings.base_url, _id())
-            queued.append(_insert(db, "email", team))
-    if settings.webhook_url:
-        queued.append(_insert(db, "webhook", webhook.message(settings.webhook_url, _id(), "case.created", case)))
-    return queued
-
-
-def case_record(db: Database, case_id: int) -> dict[str, Any]:
-    """A case as messages describe it, with what its customer already tried in the panel.
-
-    ``tried``: ``shown`` the articles the panel showed, ``opened`` those clicked (``clicked``
-    events of the case's form session), ``dismissed`` those marked "Not relevant".
-    """
-    row = next(db.query("select * from cases where id = ?", [case_id]))
-    files = db.query("select name, size, type, sha256 from attachments where case_id = ? order by id", [case_id])
-
-    def did(kind: str) -> list[str]:
-        if not row["session"]:
-            return []
-        return [e["article_id"] for e in db.query(
-            "select article_id from events where session = ? and kind = ? and article_id is not null "
-            "group by article_id order by min(id)", [row["session"], kind])]
-
-    return {
-        "number": row["number"], "status": row["status"], "subject": row["subject"], "category": row["category"],
-        "subcategory": row["subcategory"] or None, "description": row["description"], "name": row["name"],
-        "email": row["email"], "created": row["created"], "attachments": list(files),
-        "tried": {"shown": json.loads(row["shown"] or "[]"), "opened": did("clicked"),
-                  "dismissed": did("not_helpful")},
-        "comments": [],
-    }
-
-
-def _id() -> str:
+def new_id() -> str:
+    """A delivery id: one per message, the same on every attempt."""
     return str(uuid.uuid4())
 
 
-def _insert(db: Database, channel: str, message: tuple[str, str, str, str, str],
+def insert(db: Database, channel: str, message: tuple[str, str, str, str, str],
             secret: str | None = None) -> str:
     """One outbox row: ``message`` is (delivery id, event, case number, target, payload)."""
     delivery_id, event, number, target, payload = message

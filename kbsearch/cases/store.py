@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kbsearch.cases import attachments, outbox
+from kbsearch.cases import attachments, messages, outbox
 from kbsearch.cases.attachments import Accepted, Limits, Upload
 from kbsearch.cases.db import Database, StorageFull, is_full, now, writing
 from kbsearch.cases.fields import MAX_DESCRIPTION, MAX_SUBJECT, Fields, taxonomy_filters
 
 MAX_NAME = 200
 MAX_SHOWN = 50
-STATUSES = ("new", "open", "waiting", "solved", "closed")
+STATUSES = ("new", "open", "waiting", "solved", "closed")  # "waiting": on the customer
 
 
 class CaseNotFound(Exception):
@@ -77,7 +77,8 @@ def read_case(source: Mapping, uploads: list[Upload], taxonomy: dict | None, ser
                      shown, files), fields
 
 
-def _hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
+    """What is stored of a secret or token: it is high-entropy, so one SHA-256 suffices."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -102,7 +103,7 @@ def create_case(db: Database, case: CaseInput, folder: Path, key: str | None = N
     :raise KeyReused: ``key`` made another case (different subject or email).
     :raise StorageFull, DatabaseBusy: nothing of the case remains.
     """
-    key_hash = _hash(f"idempotency:{key}") if key else None
+    key_hash = secret_hash(f"idempotency:{key}") if key else None
     secret = secret_for(key) if key and secret_for else secrets.token_urlsafe(18)
     try:
         staged = attachments.stage(case.files, folder)
@@ -121,7 +122,7 @@ def create_case(db: Database, case: CaseInput, folder: Path, key: str | None = N
                     return _replay(earlier[0], case, secret)
             table = db["cases"]
             case_id = table.insert({
-                "number": f"pending-{secrets.token_hex(8)}", "secret_hash": _hash(secret),
+                "number": f"pending-{secrets.token_hex(8)}", "secret_hash": secret_hash(secret),
                 "subject": case.subject, "category": case.category, "subcategory": case.subcategory,
                 "description": case.description, "name": case.name, "email": case.email, "status": "new",
                 "solution": None, "session": case.session or None, "shown": json.dumps(case.shown),
@@ -139,7 +140,7 @@ def create_case(db: Database, case: CaseInput, folder: Path, key: str | None = N
             if delivery is not None:
                 settings = (delivery if isinstance(delivery, outbox.Settings)
                             else outbox.Settings.from_config(delivery))
-                outbox.queue_case_created(db, settings, case_id, secret, articles or {})
+                messages.queue_case_created(db, settings, case_id, secret, articles or {})
     except BaseException:
         attachments.discard(staged, folder)
         raise
@@ -150,42 +151,6 @@ def create_case(db: Database, case: CaseInput, folder: Path, key: str | None = N
 def _replay(earlier: Mapping[str, Any], case: CaseInput, secret: str) -> Created:
     if (earlier["subject"], earlier["email"]) != (case.subject, case.email):
         raise KeyReused("this Idempotency-Key was already used for another case")
-    if not hmac.compare_digest(earlier["secret_hash"], _hash(secret)):  # the server's key changed since
+    if not hmac.compare_digest(earlier["secret_hash"], secret_hash(secret)):  # the server's key changed since
         raise KeyReused("this Idempotency-Key's case cannot be given again: send a new key")
     return Created(earlier["number"], secret, replayed=True)
-
-
-def get_case(db: Database, number: str, secret: str) -> dict[str, Any]:
-    """The case's details for its owner.
-
-    :raise CaseNotFound: no such number, or a wrong secret; the two are indistinguishable.
-    """
-    found = list(db.query("select * from cases where number = ?", [number]))
-    if not found or not secret or not hmac.compare_digest(found[0]["secret_hash"], _hash(secret)):
-        raise CaseNotFound(number)
-    row = found[0]
-    files = db.query("select name, size, type, sha256 from attachments where case_id = ? order by id", [row["id"]])
-    return {
-        "number": row["number"], "status": row["status"], "solution": row["solution"],
-        "subject": row["subject"], "category": row["category"], "subcategory": row["subcategory"] or None,
-        "description": row["description"], "name": row["name"], "email": row["email"],
-        "created": row["created"], "updated": row["updated"], "attachments": list(files),
-    }
-
-
-def set_status(db: Database, number: str, status: str, solution: str | None = None) -> None:
-    """Move a case along (the support side); ``solution`` is shown on the customer's status page.
-
-    :raise CaseNotFound: no such number.
-    :raise ValueError: an unknown status.
-    """
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
-    changes: dict[str, Any] = {"status": status, "updated": now()}
-    if solution is not None:
-        changes["solution"] = solution
-    with writing(db):
-        found = list(db.query("select id from cases where number = ?", [number]))
-        if not found:
-            raise CaseNotFound(number)
-        db["cases"].update(found[0]["id"], changes)

@@ -24,10 +24,15 @@ class WebhookFailed(Exception):
     """The receiver answered something other than 2xx (a redirect included)."""
 
 
-def message(url: str, delivery_id: str, event: str, case: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
-    """(delivery id, event, case number, url, body) for the outbox; the body names its delivery id."""
-    body = json.dumps({"id": delivery_id, "event": event, "created": case["created"], "case": dict(case)},
-                      ensure_ascii=False, separators=(",", ":"))
+def message(url: str, delivery_id: str, event: str, case: Mapping[str, Any], created: str | None = None,
+            **extra: Any) -> tuple[str, str, str, str, str]:
+    """(delivery id, event, case number, url, body) for the outbox; the body names its delivery id.
+
+    ``created`` is when the event happened (the case's creation by default); ``extra`` adds
+    top-level keys: ``comment`` for ``case.comment``, ``changes`` for ``case.updated``.
+    """
+    event_body = {"id": delivery_id, "event": event, "created": created or case["created"], "case": dict(case)}
+    body = json.dumps(dict(event_body, **extra), ensure_ascii=False, separators=(",", ":"))
     return delivery_id, event, case["number"], url, body
 
 

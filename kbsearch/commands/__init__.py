@@ -13,16 +13,17 @@ from flask.cli import FlaskGroup
 
 
 def init_app(app: Flask) -> None:
-    from kbsearch.commands import evaluate, reindex, serve, support
+    # capture adds ``cases draft-article`` to the ``cases`` group when imported
+    from kbsearch.commands import capture, delivery, evaluate, reindex, report, serve, support, tokens  # noqa: F401
 
     app.cli.add_command(reindex.reindex_command)
     app.cli.add_command(serve.serve_command)
     app.cli.add_command(evaluate.evaluate_command)
     app.cli.add_command(support.init_db_command)
     app.cli.add_command(support.cases_group)
-    app.cli.add_command(support.report_command)
-    from kbsearch.commands import delivery
-
+    app.cli.add_command(tokens.tokens_group)
+    app.cli.add_command(report.report_group)
+    app.cli.add_command(report.events_group)
     app.cli.add_command(delivery.deliver_command)
 
 

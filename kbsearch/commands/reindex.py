@@ -16,7 +16,7 @@ from kbsearch.index.reindex import BuildError, BuildReport, build
 from kbsearch.index.workers import WorkerFailed
 
 EXIT_REJECTED = 1  # some files were rejected; the rest went live
-EXIT_NOT_SWITCHED = 2  # nothing went live: --strict refusal, or nothing could be built
+EXIT_NOT_SWITCHED = 2  # nothing went live: --strict refusal, nothing to build, or no space to build it
 
 
 def run_build(articles: Path, index: Path, incremental: bool, strict: bool,
@@ -83,7 +83,8 @@ def reindex_command(articles: Path | None, index: Path | None, incremental: bool
     """Validate the articles, build a new index and switch to it atomically.
 
     Exit status: 0 clean; 1 some files rejected (left out, the rest is live);
-    2 nothing switched (--strict with rejected files, or nothing to build).
+    2 nothing switched (--strict with rejected files, nothing to build, or no space
+    on the index's volume: the message says about how much a build needs).
 
     \b
     Example:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 from kbsearch.corpus.articles import Article
 from kbsearch.corpus.loader import scan, taxonomy_path
 from kbsearch.evaluation import metrics
-from kbsearch.index import fulltext, layout, opened
+from kbsearch.index import assemble, fulltext, layout, opened
 from kbsearch.index.opened import Build
 from kbsearch.index.reindex import build
 from kbsearch.ranking import suggest
@@ -127,10 +126,11 @@ def cached_build(articles: Path, cache: Path, audience: str = "customer",
 
 
 def visible_articles(served: Build) -> list[Article]:
-    """The parsed articles the build serves, in the build's order (for peers to index the same set)."""
-    with open(served.path / layout.ENTRIES, "rb") as handle:
-        entries = pickle.load(handle)["entries"]
-    by_id = {a.id: a for _, a, _ in entries.values() if isinstance(a, Article)}
+    """The parsed articles the build serves, in the build's order (for peers to index the same set).
+
+    Read from the build's rows, which are data: nothing is unpickled.
+    """
+    by_id = {a.id: a for a, _ in assemble.served_articles(served.path)}
     return [by_id[served.ranker.article_id(row)] for row in range(len(served.ranker))]
 
 

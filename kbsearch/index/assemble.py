@@ -1,4 +1,4 @@
-"""A build's cache, model, catalog, texts and vocabulary, from the rows of the articles it serves.
+"""A build's cache, model, catalog, texts, pages and vocabulary, from the rows of the articles it serves.
 
 The fresh articles' rows go into one new segment; the previous build's segments are
 hard-linked; then every output is made from the rows in order with whole-array operations
@@ -14,6 +14,7 @@ Segments pile up, and so do the unused rows of changed articles in them: past
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from kbsearch.corpus.articles import Article, visible_to
 from kbsearch.corpus.words import ArticleWords
 from kbsearch.index import cache, layout, rowstore, textstore
 from kbsearch.index.cache import CODED, State
-from kbsearch.index.incremental import Update
+from kbsearch.index.incremental import Fresh, Update
 from kbsearch.index.rowread import Store, runs
 from kbsearch.ranking import spelling, weights
 from kbsearch.ranking.model import TfidfRanker
@@ -66,9 +67,14 @@ def next_state(previous: State | None, previous_folder: Path | None, update: Upd
             state.stored[k] = previous.stored[k]
     if shown:
         rowstore.write(folder, segment, rowstore.encode([f.article for f in shown], [f.words for f in shown],
-                                                        state.terms, folder, segment))
+                                                        state.terms, folder, segment, _pages(update, shown)))
         state.stored[segment] = len(shown)
     return _tidy(state, folder, live)
+
+
+def _pages(update: Update, shown: list[Fresh]) -> Iterator[bytes | None] | None:
+    """The page of each article shown that a worker process rendered (None for the others), read one by one."""
+    return (update.rendered.get(f.rel) for f in shown) if update.rendered is not None else None
 
 
 def _empty(n: int = 0) -> list[np.ndarray]:
@@ -135,7 +141,7 @@ def served_runs(state: State) -> list[tuple[int, int, int]]:
 
 
 def write_outputs(state: State, folder: Path, previous: Path | None = None) -> int:
-    """Write the model, catalog, texts, vocabulary and cache of the build in ``folder``; return its rows.
+    """Write the model, catalog, texts, pages, vocabulary and cache of the build in ``folder``; return its rows.
 
     A catalog equal to the ``previous`` build's (an edit of a body) is linked, not written again.
     """
@@ -152,7 +158,8 @@ def write_outputs(state: State, folder: Path, previous: Path | None = None) -> i
         saved = thread.submit(TfidfRanker().fit(counted).save, folder / layout.MODEL)
         _write_or_link(folder / layout.CATALOG, b"{" + store.joined(stretches, "catalog")[2:] + b"}",
                        previous / layout.CATALOG if previous else None)
-        textstore.write_rows(folder, store.text_rows(stretches))
+        for part in rowstore.SERVED:  # texts for snippets, HTML for article pages
+            textstore.write_rows(folder, store.text_rows(stretches, part), part)
         spelling.save(spelling.vocabulary_from_counts(state.words.items, state.word_counts, state.title_counts,
                                                       state.words.order), folder / layout.VOCABULARY)
         cache.save(state, folder)

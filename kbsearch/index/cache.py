@@ -21,7 +21,7 @@ import numpy as np
 from kbsearch.index.layout import CACHE
 from kbsearch.index.strings import Strings
 
-FORMAT = 1  # bump when the cache or the rows change: the next build is then a full one
+FORMAT = 2  # bump when the cache or the rows change: the next build is then a full one (2: rows hold pages' HTML)
 CODED = ("type", "status", "audience")  # counted in the manifest for every kept article
 _ARRAYS = ("hidden", "signatures", "digests", "id_keys", "id_lines", "codes", "segments", "rows",
            "word_counts", "title_counts")

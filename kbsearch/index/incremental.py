@@ -26,6 +26,7 @@ from kbsearch.corpus.taxonomy import Taxonomy
 from kbsearch.corpus.words import ArticleWords
 from kbsearch.index.cache import CODED, State, key
 from kbsearch.index.rowread import Store, runs
+from kbsearch.index.textstore import Spool
 
 UNTRUSTED = (-1, -1, -1, -1, -1)  # a signature no file has: read the file again next time
 
@@ -53,16 +54,20 @@ class Update:
     fresh: list[Fresh]  # the kept articles parsed now, in order (where ``carried`` is -1)
     dropped: np.ndarray  # positions in the previous cache not kept: removed, changed, now a duplicate
     counts: dict[str, dict[str, int]]  # kept articles by type, status and audience
+    rendered: Spool | None = None  # pages worker processes rendered, by path; ``rowstore`` renders the rest
 
 
-def from_loaded(loaded: Loaded) -> Update:
-    """A full build's load: every article is fresh."""
+def from_loaded(loaded: Loaded, rendered: Spool | None = None) -> Update:
+    """A full build's load: every article is fresh.
+
+    :param rendered: page bodies the worker processes rendered, by path (``Workers.rendered``).
+    """
     fresh = [Fresh(a.path, loaded.entries[a.path][0], a, w) for a, w in zip(loaded.articles, loaded.words)]
     signatures = np.array([loaded.signatures.get(a.path, UNTRUSTED) for a in loaded.articles],
                           dtype=np.int64).reshape(-1, 5)
     return Update(list(loaded.entries), loaded.skipped, loaded.problems, loaded.parsed,
                   np.full(len(fresh), -1, dtype=np.int64), signatures, fresh, np.zeros(0, np.int64),
-                  _counts(None, np.zeros(0, np.int64), fresh))
+                  _counts(None, np.zeros(0, np.int64), fresh), rendered)
 
 
 def refresh(previous: State, root: Path, taxonomy: Taxonomy | None, ignore: tuple[str, ...],

@@ -39,6 +39,7 @@ class Build:
     details: dict[str, dict[str, Any]]  # id -> title, type, category, subcategory, summary, updated
     vocabulary: dict[str, int]  # word -> number of articles using it, for "did you mean"
     texts: TextStore  # plain text by ranker row, for snippets
+    pages: TextStore | None = None  # each article page's body, sanitised HTML, by ranker row (None: not opened)
 
 
 def open_current(index_dir: Path, build_id: str | None, audience: str) -> Build:
@@ -61,7 +62,7 @@ def open_current(index_dir: Path, build_id: str | None, audience: str) -> Build:
     except ModelMismatch as exc:
         raise IndexNotBuilt(f"the index in {index_dir} was made in another format ({exc}): {hint}",
                             f"the index was made in another format: {hint}") from exc
-    except (fulltext.EmptyIndexError, FileNotFoundError, NotADirectoryError) as exc:
+    except (fulltext.index.EmptyIndexError, FileNotFoundError, NotADirectoryError) as exc:
         raise IndexNotBuilt(f"the index in {index_dir} is incomplete ({exc}): {hint}",
                             f"the index is incomplete: {hint}") from exc
 
@@ -77,4 +78,4 @@ def load(path: Path) -> Build:
     details = json.loads((path / layout.CATALOG).read_text(encoding="utf-8"))
     vocabulary = spelling.load(path / layout.VOCABULARY)
     spelling.deletion_index(vocabulary)  # made now, not by the first request that mistypes (~0.5 s at 16k words)
-    return Build(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path))
+    return Build(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path), TextStore(path, "html"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import pickle
 import platform
 import shutil
 import time
@@ -24,8 +23,7 @@ import scipy
 from kbsearch.corpus.articles import AUDIENCES, Article, Problem, visible_to
 from kbsearch.corpus.loader import Skipped, load_folder, taxonomy_path
 from kbsearch.corpus.taxonomy import TaxonomyError, load_taxonomy
-from kbsearch.corpus.words import ArticleWords
-from kbsearch.index import assemble, cache, fulltext, incremental, layout, rowstore
+from kbsearch.index import assemble, cache, fulltext, incremental, layout, rowstore, space
 from kbsearch.index.workers import Workers, default_count
 
 LOADER_VERSION = 3  # bump when parsing or analysis changes, so incremental builds re-read every file
@@ -33,6 +31,14 @@ LOADER_VERSION = 3  # bump when parsing or analysis changes, so incremental buil
 
 class BuildError(Exception):
     """The build could not produce anything to serve; nothing was switched."""
+
+
+class NoSpace(BuildError):
+    """The index folder's volume is too full for the build (or the quota is spent); nothing was switched."""
+
+    def __init__(self, needed: int, free: int):
+        super().__init__(f"no space (needs ~{space.megabytes(needed)} MB, {space.megabytes(free)} MB free)")
+        self.needed, self.free = needed, free
 
 
 @dataclass
@@ -68,9 +74,13 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
     (``kbsearch.index.cache``, data rather than a pickle), and patches the previous full-text
     index: every file served equals a full build's, and it costs what changed.
 
+    Before anything is written, ``layout.clear`` removes what no request can still use; a
+    build that cannot be written for want of space leaves nothing of itself behind.
+
     :param workers: processes for parsing and for the full-text index (one per core by
         default; 1 keeps all the work in this process). Small builds never start any.
     :raise BuildError: nothing to build (no folder, bad taxonomy, no visible article).
+    :raise NoSpace: the volume is clearly too full to start, or filled up while writing.
     :raise layout.BuildLocked: another reindex is running.
     """
     started = time.perf_counter()
@@ -88,17 +98,25 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
 
     with layout.locked(index_dir):
         previous = _previous(index_dir, fingerprint) if incremental else None
+        needed, least = space.needed(index_dir, None if previous else articles_dir)
+        layout.clear(index_dir, needed)
+        if space.free_bytes(index_dir) < least / 2:  # only when clearly short: a build that fits is never refused
+            raise NoSpace(needed, space.free_bytes(index_dir))
         build_id = layout.new_build_id()
-        partial = layout.start(index_dir, build_id)
+        partial = layout.builds_dir(index_dir) / (build_id + layout.PARTIAL)
         try:
+            layout.start(index_dir, build_id)
             report = _build_into(partial, articles_dir, taxonomy, audience, fingerprint, previous,
                                  strict, ignore, progress, workers)
             if report.indexed:
                 layout.write_manifest(partial, _manifest(build_id, articles_dir, audience, report, taxonomy))
                 layout.publish(index_dir, partial)
                 report.build_id, report.switched = build_id, True
-        except BaseException:
+        except BaseException as exc:
+            written = space.size_of(partial, new_only=True) if partial.is_dir() else 0
             shutil.rmtree(partial, ignore_errors=True)
+            if space.ran_out(exc):  # it had not finished: it needs more than it wrote before the volume filled
+                raise NoSpace(max(needed, written * 5 // 4), space.free_bytes(index_dir)) from exc
             raise
         if report.switched:
             layout.prune(index_dir)
@@ -126,7 +144,8 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
             patched = side.submit(fulltext.patch_index, previous.path / layout.FULL_TEXT, partial / layout.FULL_TEXT,
                                   removed, added)
         else:  # a large folder is parsed, and its full-text shards written, by worker processes
-            update = incremental.from_loaded(load_folder(articles_dir, taxonomy, ignore, None, progress, pool.parse))
+            update = incremental.from_loaded(load_folder(articles_dir, taxonomy, ignore, None, progress, pool.parse),
+                                             pool.rendered)
             if strict and update.problems:
                 return _report(update, False)
             shown = [(f.article, f.words) for f in update.fresh if visible_to(f.article, audience)]
@@ -134,7 +153,6 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
                 raise BuildError(f"no article in {articles_dir} is visible to audience {audience!r}: nothing to serve")
             if not pool.started:
                 fulltext.write_index(shown, partial / layout.FULL_TEXT)
-            _write_entries(partial, shown)
         state = assemble.next_state(previous.state if previous else None, previous.path if previous else None,
                                     update, audience, fingerprint, partial)
         report = _report(update, previous is not None)
@@ -151,16 +169,6 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
 def _report(update: incremental.Update, was_incremental: bool) -> BuildReport:
     return BuildReport(None, False, len(update.files), 0, update.parsed, update.problems, update.skipped, 0.0,
                        was_incremental, update.counts)
-
-
-def _write_entries(partial: Path, shown: list[tuple[Article, ArticleWords]]) -> None:
-    """The served articles as parsed, for ``kbsearch evaluate --peers`` (``evaluation/evaluate.py``).
-
-    Full builds only; the reindex itself never reads it (it reads ``cache``, which is data).
-    """
-    entries = {a.path: ("", a, None) for a, _ in shown}
-    with open(partial / layout.ENTRIES, "wb") as handle:
-        pickle.dump({"entries": entries}, handle, protocol=5)
 
 
 def catalog(visible: list[Article]) -> dict[str, dict]:
@@ -202,6 +210,8 @@ def _manifest(build_id: str, articles_dir: Path, audience: str, report: BuildRep
         "skipped": len(report.skipped),
         "counts": report.counts,
         "taxonomy": taxonomy.as_dict() if taxonomy else None,
+        # categories.yml's own order: the manifest's JSON sorts keys, and the pages list categories as written
+        "taxonomy_order": [[c.id, list(c.subcategories)] for c in taxonomy.categories.values()] if taxonomy else None,
         "versions": {"python": platform.python_version(), "whoosh": metadata.version("whoosh-reloaded"),
                      "loader": LOADER_VERSION,
                      "numpy": np.__version__, "scipy": scipy.__version__},

@@ -82,11 +82,11 @@ class Store:
         counts = self._pieces(runs, TERMS, "counts")[0]
         return np.concatenate(terms), np.concatenate(counts, axis=1), starts(lengths)
 
-    def text_rows(self, runs: list[Run]) -> np.ndarray:
-        """Where each row's text is: (segment, start, end), as ``textstore`` reads it."""
+    def text_rows(self, runs: list[Run], name: str = "texts") -> np.ndarray:
+        """Where each row's text (or, for ``html``, its page) is: (segment, start, end), as ``textstore`` reads it."""
         parts = [np.zeros((0, 3), np.int64)]
         for segment, first, end in runs:
-            offsets = self.part(segment, "offsets")[first:end + 1, 0]
+            offsets = self.part(segment, "offsets")[first:end + 1, BLOBS.index(name)]
             parts.append(np.column_stack([np.full(end - first, segment), offsets[:-1], offsets[1:]]))
         return np.concatenate(parts).astype(np.int64)
 

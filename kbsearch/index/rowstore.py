@@ -1,17 +1,18 @@
 """The served articles as a reindex keeps them, one row each, in segments later builds hard-link.
 
-Everything a build writes is a function of per-article parts: a text, a catalog entry, word
-counts (``weights.field_counts``), spelling words, and for the full-text index the article
-and its analysis. A build keeps them as a row per served article, in segments: a full build
-writes one segment with every row; an incremental build hard-links the previous build's
-segments, writes one more with the changed articles' rows, and puts rows of several segments
-together with a few slices (rows run in folder order). It reads and writes what changed,
+Everything a build writes is a function of per-article parts: a text, the page's HTML, a
+catalog entry, word counts (``weights.field_counts``), spelling words, and for the full-text
+index the article and its analysis. A build keeps them as a row per served article, in
+segments: a full build writes one segment with every row; an incremental build hard-links the
+previous build's segments, writes one more with the changed articles' rows, and puts rows of
+several segments together with a few slices (rows run in folder order). It reads and writes what changed,
 plus the outputs. All of it is data: JSON, raw bytes and ``.npy`` arrays, never a pickle.
 
 A segment is never written again once made (a published build is never modified): rows of
 changed or removed articles stay in theirs, unused, until the reindex rewrites it
-(``assemble``). Files: ``texts/<k>.bin`` (served: ``textstore``) and ``rows/<k>.*`` (only
-the reindex reads them; ``rowread`` reads them back).
+(``assemble``). Files: ``texts/<k>.bin`` and ``html/<k>.bin`` (served: ``textstore``) and
+``rows/<k>.*`` (only the reindex reads them; ``rowread`` reads them back). An article's HTML
+is rendered once, when its row is made: an incremental build renders the changed articles only.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kbsearch.corpus import render
 from kbsearch.corpus.articles import Article
 from kbsearch.corpus.words import ArticleWords, Counts
 from kbsearch.index import textstore
@@ -34,14 +36,15 @@ from kbsearch.index.strings import Strings
 from kbsearch.ranking import weights
 from kbsearch.ranking.model import FACETS
 
-BLOBS = ("texts", "markdown", "catalog", "analysis")  # byte strings: the offsets' first columns, in order
+BLOBS = ("texts", "markdown", "catalog", "analysis", "html")  # byte strings: the offsets' first columns, in order
+SERVED = ("texts", "html")  # of BLOBS, those the server reads (``textstore``): not in rows/
 TERMS = len(BLOBS)  # the offsets' last column: where each row's word counts start
 ARRAYS = ("offsets", "parts", "terms", "counts")
 JSONS = ("meta", "articles")
 # An article's analysis, verbatim: its fields' packed stems, its spelling words, its fields' counts
 ANALYSIS = 10
 FIELDS = ("title", "summary", "tags", "body")
-# what ``articles`` holds of each, besides id, facets, text and Markdown
+# what ``articles`` holds of each, besides id, facets, text, Markdown and HTML
 KEPT = ("title", "status", "audience", "language", "tags", "summary", "updated", "path", "id_line")
 
 
@@ -52,12 +55,13 @@ class Rows:
     ids: list[str]
     facets: dict[str, list[str]]  # type, category, subcategory of each row ("" for none)
     articles: list[list]  # KEPT fields of each row (category and subcategory are facets)
-    offsets: np.ndarray  # (rows + 1, 5): in each of BLOBS, and in terms/counts
+    offsets: np.ndarray  # (rows + 1, 6): in each of BLOBS, and in terms/counts
     texts: bytes | None  # plain texts, UTF-8 (served); None once in the segment's file (``encode``)
     markdown: bytes | None  # cleaned Markdown, UTF-8
     catalog: bytes | None  # ', "id": {details}' per row: catalog.json is these joined
-    analysis: bytes | None  # each article's analysis, verbatim, in ANALYSIS pieces ...
-    parts: np.ndarray  # (rows, ANALYSIS): ... of these lengths
+    analysis: bytes | None  # each article's analysis, verbatim, in ANALYSIS pieces (``parts``)
+    html: bytes | None  # the article page's body, rendered and sanitised (``render.article_html``), UTF-8
+    parts: np.ndarray  # (rows, ANALYSIS): the lengths of each row's analysis pieces
     terms: np.ndarray  # term numbers (``Strings``); each row's in string order
     counts: np.ndarray  # (weights.FIELDS, terms): title, summary and tags, whole text (unsigned)
 
@@ -70,11 +74,14 @@ def details(article: Article) -> dict:
 
 
 def encode(articles: Sequence[Article], words: Sequence[ArticleWords], terms: Strings, folder: Path,
-           segment: int) -> Rows:
+           segment: int, html: Iterable[bytes | None] | None = None) -> Rows:
     """The rows of articles parsed by this build, for ``write``; their new words join the table of terms.
 
-    Their texts, Markdown, catalog entries and analyses go straight to the segment's files in
-    ``folder`` (a full build's are most of a gigabyte): those parts of the rows are None.
+    Their texts, Markdown, catalog entries, analyses and HTML go straight to the segment's files
+    in ``folder`` (a full build's are gigabytes): those parts of the rows are None.
+
+    :param html: each article's page body (UTF-8), when a worker process rendered it already;
+        the others (None, or all when ``html`` is None) are rendered here.
     """
     paths = files(folder, segment)
     for path in paths.values():
@@ -84,7 +91,10 @@ def encode(articles: Sequence[Article], words: Sequence[ArticleWords], terms: St
           _stream(paths["markdown"], (a.body.encode("utf-8") for a in articles)),
           _stream(paths["catalog"], (f", {json.dumps(a.id, ensure_ascii=False)}: "
                                      f"{json.dumps(details(a), ensure_ascii=False)}".encode() for a in articles)),
-          _stream(paths["analysis"], (_analysis(w, parts[i]) for i, w in enumerate(words)))]
+          _stream(paths["analysis"], (_analysis(w, parts[i]) for i, w in enumerate(words))),
+          _stream(paths["html"], (h if h is not None else render.article_html(a.body).encode("utf-8")
+                                  for a, h in zip(articles, [None] * len(articles) if html is None else html,
+                                                  strict=True)))]
     if articles:
         names, indptr, columns, counts = weights.field_counts(words)
     else:
@@ -93,7 +103,7 @@ def encode(articles: Sequence[Article], words: Sequence[ArticleWords], terms: St
     kept = [[a.updated.isoformat() if k == "updated" and a.updated else getattr(a, k) for k in KEPT]
             for a in articles]
     return Rows([a.id for a in articles], {name: [getattr(a, name) or "" for a in articles] for name in FACETS},
-                kept, np.column_stack([*at, indptr]), None, None, None, None, parts,
+                kept, np.column_stack([*at, indptr]), None, None, None, None, None, parts,
                 terms.ids(names)[columns].astype(np.int32), counts)
 
 
@@ -147,8 +157,8 @@ def starts(lengths: Iterable[int]) -> np.ndarray:
 def files(folder: Path, segment: int) -> dict[str, Path]:
     """Every file of one segment, by part."""
     rows = folder / ROWS
-    return {"texts": textstore.segment_path(folder, segment),
-            **{name: rows / f"{segment}.{name}.bin" for name in BLOBS[1:]},
+    return {**{name: textstore.segment_path(folder, segment, name) if name in SERVED else
+               rows / f"{segment}.{name}.bin" for name in BLOBS},
             **{name: rows / f"{segment}.{name}.npy" for name in ARRAYS},
             **{name: rows / f"{segment}.{name}.json" for name in JSONS}}
 
@@ -157,10 +167,12 @@ def write(folder: Path, segment: int, rows: Rows) -> None:
     """Write ``rows`` as segment ``segment`` of the build in ``folder`` (parts that are None are written)."""
     (folder / ROWS).mkdir(exist_ok=True)
     paths = files(folder, segment)
-    if rows.texts is not None:
-        textstore.write_segment(folder, segment, rows.texts)
-    for name in BLOBS[1:]:
-        if getattr(rows, name) is not None:
+    for name in BLOBS:
+        if getattr(rows, name) is None:
+            continue
+        if name in SERVED:
+            textstore.write_segment(folder, segment, getattr(rows, name), name)
+        else:
             paths[name].write_bytes(getattr(rows, name))
     for name in ARRAYS:
         np.save(paths[name], getattr(rows, name))

@@ -1,10 +1,11 @@
 """Worker processes for a full reindex: each parses a share of the files and writes one full-text shard.
 
-Parsing and analysing files and writing the Whoosh index are most of a full reindex's work,
-all pure Python (so processes, not threads), and they split cleanly. Each worker is handed
-one chunk of files at a time, the next as soon as it sends back the entries it parsed, and
-adds the articles readers may see to its own shard. When the files run out, each worker
-commits its shard while this process fits the ranker.
+Parsing and analysing files, rendering the pages and writing the Whoosh index are most of a
+full reindex's work, all pure Python (so processes, not threads), and they split cleanly. Each
+worker is handed one chunk of files at a time, the next as soon as it sends back the entries
+it parsed with the pages (``render.article_html``) of those readers may see, and adds those
+to its own shard. When the files run out, each worker commits its shard while this process
+fits the ranker.
 
 Each worker has a pipe of its own in each direction, and only it holds the writing end of
 the one it answers on: if it dies, even halfway through a message, reading that pipe ends
@@ -26,10 +27,12 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from kbsearch.corpus import render
 from kbsearch.corpus.articles import Article, visible_to
 from kbsearch.corpus.loader import Entry, parse_chunk, parse_files
 from kbsearch.corpus.taxonomy import Taxonomy
 from kbsearch.index import fulltext
+from kbsearch.index.textstore import Spool
 
 PARALLEL_FROM = 400  # files to parse before processes pay for their start
 CHUNK = 64  # files per message: few round trips, and work shared out evenly
@@ -72,9 +75,11 @@ class Workers:
         self._to_worker: list[Connection] = []
         self._from_worker: list[Connection] = []
         self._todo: deque = deque()  # (index, files) not handed out yet
-        self._chunks: dict[int, list] = {}  # parsed, not yet handed on
+        self._chunks: dict[int, tuple] = {}  # parsed (entries, pages), not yet handed on
         self._done: set[int] = set()  # workers whose shard is committed
         self.written = 0  # articles in the shards, known once ``finish`` returns
+        # path -> page body (UTF-8, ``render.article_html``) of each visible article the processes parsed
+        self.rendered = Spool(shards_dir.parent)
 
     def __enter__(self) -> Workers:
         return self
@@ -86,6 +91,7 @@ class Workers:
             process.join()
         for connection in self._to_worker + self._from_worker:
             connection.close()
+        self.rendered.close()
 
     @property
     def started(self) -> bool:
@@ -108,7 +114,10 @@ class Workers:
         for i in range(chunks):
             while i not in self._chunks:
                 self._receive()
-            yield self._chunks.pop(i)
+            entries, pages = self._chunks.pop(i)
+            for rel, page in pages.items():  # in folder order, as the rows read them
+                self.rendered.add(rel, page)
+            yield entries
 
     def finish(self) -> int:
         """Wait until every shard is committed; return how many articles they hold in all."""
@@ -159,8 +168,8 @@ class Workers:
                 if kind == "error":
                     raise self._failed(k, value)
                 if kind == "chunk":
-                    i, entries = value
-                    self._chunks[i] = entries
+                    i, entries, pages = value
+                    self._chunks[i] = (entries, pages)
                     self._hand_out(k)
                 else:
                     self._done.add(k)
@@ -198,10 +207,12 @@ def _work(k: int, inbox: Connection, outbox: Connection, shard: Path, reindex: i
         while (job := inbox.recv()) is not None:
             i, files = job
             entries = parse_chunk(files, taxonomy, ignore)
-            for _, (_, outcome, words) in entries:
+            rendered = {}
+            for rel, (_, outcome, words) in entries:
                 if isinstance(outcome, Article) and visible_to(outcome, audience):
                     writer.add(outcome, words)
-            outbox.send(("chunk", (i, entries)))
+                    rendered[rel] = render.article_html(outcome.body).encode("utf-8")
+            outbox.send(("chunk", (i, entries, rendered)))
         outbox.send(("done", writer.commit()))
     except BaseException as exc:
         summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()

@@ -77,8 +77,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         csrf,
         current,
         errors,
+        find,
         limits,
         pages,
+        staff_api,
     )
 
     security.init_app(app)
@@ -89,6 +91,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(case_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(case_pages.bp)
+    app.register_blueprint(find.bp)
+    app.register_blueprint(staff_api.bp)
     limits.init_app(app)  # wraps the views registered above
     return app
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
+from kbsearch.cases import searches
+from kbsearch.cases.db import DatabaseBusy, StorageFull
 from kbsearch.cases.fields import (
     MAX_DESCRIPTION,
     MAX_SUBJECT,
@@ -20,9 +22,10 @@ from kbsearch.cases.fields import (
 from kbsearch.index.opened import IndexNotBuilt
 from kbsearch.ranking import results, snippets, suggest
 from kbsearch.web import openapi
-from kbsearch.web.current import get_build
+from kbsearch.web.current import get_build, get_db
 from kbsearch.web.errors import json_object
 from kbsearch.web.openapi_bodies import SUGGEST_FIELDS
+from kbsearch.web.visitor import RECORD_WAIT_SECONDS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -88,16 +91,32 @@ def search_articles():
     category, subcategory = taxonomy_filters(fields, args, build.manifest.get("taxonomy"))
     page = fields.integer(args, "page", 1, 1, 1000)
     per_page = fields.integer(args, "per_page", current_app.config["SEARCH_LIMIT"], 1, MAX_PER_PAGE)
+    session = fields.token(args, "session")  # given: the search is recorded under it (instant results send none)
     fields.check()
-    found = results.search_page(build, q, {"type": kind, "category": category, "subcategory": subcategory},
-                                page, per_page)
-    return jsonify({
+    chosen = {"type": kind, "category": category, "subcategory": subcategory}
+    found = results.search_page(build, q, chosen, page, per_page)
+    answer = {
         "results": [{"id": c.id, "title": c.title, "type": c.type, "category": c.category,
                      "subcategory": c.subcategory, "url": article_url(c.id), "snippet": c.snippet,
                      "score": round(c.score, 4), "updated": c.updated} for c in found.results],
         "total": found.total, "page": found.page, "pages": found.pages,
         "facets": found.facets, "suggestion": found.suggestion,
-    })
+    }
+    if session:
+        answer["search_id"] = _record_search(session, q, chosen, found.total)
+    return jsonify(answer)
+
+
+def _record_search(session: str, q: str, chosen: dict, total: int) -> int | None:
+    """Record a search an API caller made for ``session``; None when blank or the database is busy.
+
+    Its click is recorded by sending the reader through ``/search/click?s=<id>&r=<rank>&a=<id>&session=``.
+    """
+    try:
+        return searches.record(get_db(), session, q, chosen, total, RECORD_WAIT_SECONDS)
+    except (DatabaseBusy, StorageFull) as exc:
+        current_app.logger.warning("search not recorded: %s", exc)
+        return None
 
 
 @bp.post("/suggest")

@@ -1,4 +1,5 @@
-"""The case and event API (blueprint ``case_api``, under ``/api``): submit and look up cases, record events."""
+"""The case and event API (blueprint ``case_api``, under ``/api``): submit and look up cases, add the
+customer's comments, record events."""
 
 from __future__ import annotations
 
@@ -8,18 +9,40 @@ import hmac
 import re
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
-from kbsearch.cases import events
+from kbsearch.cases import attachments, conversation, events
 from kbsearch.cases import store as cases
+from kbsearch.cases.attachments import Accepted, Limits
 from kbsearch.cases.fields import Fields, unknown_fields
 from kbsearch.web.current import attachments_dir, get_build, get_db
 from kbsearch.web.errors import APIError, json_object
-from kbsearch.web.intake import case_from_request
-from kbsearch.web.openapi_bodies import CASE_FIELDS, CASE_FORM_FILES
+from kbsearch.web.intake import case_from_request, uploads
+from kbsearch.web.openapi_bodies import CASE_FIELDS, CASE_FORM_FILES, COMMENT_FIELDS
 
 bp = Blueprint("case_api", __name__, url_prefix="/api")
 
+
+class CaseNumber(BaseConverter):
+    """A case number in a path: any segment but the routes beside it (``/cases/find``, ``mine``, ``new``).
+
+    Without it ``GET /api/cases/find`` would look for a case named "find" (404, and ``GET`` in
+    its ``Allow``) instead of answering 405.
+    """
+
+    regex = r"(?!(?:find|mine|new)(?![^/]))[^/]+"
+
+
+def add_case_number(state: BlueprintSetupState) -> None:
+    """Make ``<case_number:number>`` known before a blueprint's rules are added (``record_once``)."""
+    state.app.url_map.converters.setdefault("case_number", CaseNumber)
+
+
+bp.record_once(add_case_number)
+
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def secret_for(key: str) -> str:
@@ -36,8 +59,9 @@ def get_case_or_404(number: str, secret: str) -> dict:
 
     :raise 404: no such case, or no or a wrong secret: a stranger cannot tell which.
     """
+    database = get_db()
     try:
-        return cases.get_case(get_db(), number, secret)
+        return conversation.customer_view(database, conversation.owner_row(database, number, secret))
     except cases.CaseNotFound:
         abort(404, f"No case {number} with that secret.")
 
@@ -78,11 +102,58 @@ def _refuse_unknown(fields: Fields) -> None:
         unknown_fields(fields, request.files, CASE_FORM_FILES)
 
 
-@bp.get("/cases/<number>")
+@bp.get("/cases/<case_number:number>")
 def case_details(number: str):
     """A case's status, details and attachments, given its secret (``X-Case-Secret`` or ``?secret=``)."""
     secret = request.headers.get("X-Case-Secret") or request.args.get("secret", "")
     response = jsonify(get_case_or_404(number, secret))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def read_comment(source, fields: Fields) -> tuple[str, list[Accepted]]:
+    """A customer's comment: its text (required, at most ``MAX_COMMENT``) and files, checked as a case's are."""
+    body = fields.required(source, "body", conversation.MAX_COMMENT)
+    limits = Limits.from_config(current_app.config)
+    return body, attachments.check(uploads(limits), limits, fields)
+
+
+@bp.post("/cases/<case_number:number>/comments")
+def add_comment(number: str):
+    """Add the customer's comment, given the case's secret (``X-Case-Secret``); 201 with the comment.
+
+    JSON ``{body}``, or multipart with ``body`` and ``attachments``.
+
+    :raise 404: no such case, or no or a wrong secret (checked before anything else is read).
+    :raise APIError 409: the case is closed.
+    """
+    secret = request.headers.get("X-Case-Secret", "")
+    database = get_db()
+    try:
+        conversation.owner_row(database, number, secret)
+    except cases.CaseNotFound:
+        abort(404, f"No case {number} with that secret.")
+    fields = Fields()
+    if request.is_json:
+        source = json_object("a JSON object with body")
+        unknown_fields(fields, source, COMMENT_FIELDS)
+    elif request.mimetype in FORMS:
+        source = request.form
+        unknown_fields(fields, request.form, COMMENT_FIELDS)
+        unknown_fields(fields, request.files, CASE_FORM_FILES)
+    else:
+        raise APIError(415, "send JSON or a form",
+                       [{"field": "body", "message": "expected JSON or multipart/form-data"}])
+    body, files = read_comment(source, fields)
+    fields.check()
+    try:
+        comment = conversation.add_comment(
+            database, number, conversation.CUSTOMER, body, files=files, folder=attachments_dir(),
+            delivery=current_app.config, check_owner=lambda row: conversation.owner_row(database, number, secret))
+    except conversation.CaseClosed:
+        raise APIError(409, f"Case {number} is closed: open a new case instead.") from None
+    response = jsonify(comment)
+    response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     return response
 

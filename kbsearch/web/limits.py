@@ -1,4 +1,4 @@
-"""Rate limits per client on what costs us storage or a person's time: cases, comments, events, uploads.
+"""Rate limits per client on what costs us storage or a person's time: cases, comments, events, uploads, find.
 
 The only module that imports Flask-Limiter. Each limit is a setting in Flask-Limiter's
 notation (``20 per hour``, ``5 per minute; 100 per day``) or ``off``. Counts live in this
@@ -26,6 +26,7 @@ DEFAULTS = {
     "RATE_LIMIT_CASES": "20 per hour",  # new cases, from the form or the API
     "RATE_LIMIT_COMMENTS": "60 per hour",  # customers' replies on their cases
     "RATE_LIMIT_EVENTS": "600 per hour",  # the panel's and article pages' events
+    "RATE_LIMIT_FIND": "10 per hour",  # "find my cases" requests (each address gets at most 3 mails an hour)
     "RATE_LIMIT_UPLOAD_BYTES": "104857600 per hour",  # request bytes of submissions with files (100 MiB)
     "RATE_LIMIT_STORAGE": "memory://",
     "TRUSTED_PROXIES": 0,
@@ -35,9 +36,15 @@ LIMITED = {
     "case_api.submit_case": ("RATE_LIMIT_CASES", "RATE_LIMIT_UPLOAD_BYTES"),
     "case_pages.submit_case": ("RATE_LIMIT_CASES", "RATE_LIMIT_UPLOAD_BYTES"),
     "case_api.record_event": ("RATE_LIMIT_EVENTS",),
+    "pages.vote": ("RATE_LIMIT_EVENTS",),  # votes are events; search clicks are not limited: a 429 would block reading
+    "case_api.add_comment": ("RATE_LIMIT_COMMENTS", "RATE_LIMIT_UPLOAD_BYTES"),
+    "case_pages.reply": ("RATE_LIMIT_COMMENTS", "RATE_LIMIT_UPLOAD_BYTES"),
+    "case_pages.change_status": ("RATE_LIMIT_COMMENTS",),  # each one mails the team too
+    "find.ask": ("RATE_LIMIT_FIND",),
+    "find.ask_api": ("RATE_LIMIT_FIND",),
 }
 SCOPES = {"RATE_LIMIT_CASES": "cases", "RATE_LIMIT_COMMENTS": "comments", "RATE_LIMIT_EVENTS": "events",
-          "RATE_LIMIT_UPLOAD_BYTES": "upload-bytes"}
+          "RATE_LIMIT_UPLOAD_BYTES": "upload-bytes", "RATE_LIMIT_FIND": "find"}
 
 
 def _setting(name: str) -> Callable[[], str]:
@@ -83,5 +90,5 @@ def retry_after() -> int:
 
 def _message(name: str) -> str:
     what = {"RATE_LIMIT_CASES": "cases", "RATE_LIMIT_COMMENTS": "comments", "RATE_LIMIT_EVENTS": "events",
-            "RATE_LIMIT_UPLOAD_BYTES": "attachment data"}[name]
+            "RATE_LIMIT_UPLOAD_BYTES": "attachment data", "RATE_LIMIT_FIND": "requests to find cases"}[name]
     return f"Too many {what} from this address for now; try again later."

@@ -10,11 +10,14 @@ from typing import Any
 
 from kbsearch.cases import events
 from kbsearch.cases.attachments import TYPES
-from kbsearch.cases.store import MAX_NAME, MAX_SHOWN
+from kbsearch.cases.conversation import MAX_COMMENT, MAX_SOLUTION
+from kbsearch.cases.store import MAX_NAME, MAX_SHOWN, STATUSES
 from kbsearch.web.openapi_parts import (
+    WS,
     comma_separated_ids,
     email,
     required_text,
+    strict,
     taxonomy,
     text,
     token,
@@ -23,6 +26,10 @@ from kbsearch.web.openapi_parts import (
 SUGGEST_FIELDS = ("subject", "description", "category", "subcategory", "limit", "seq")
 CASE_FIELDS = ("subject", "category", "subcategory", "description", "name", "email", "session", "shown")
 CASE_FORM_FILES = ("attachments",)
+COMMENT_FIELDS = ("body",)  # a customer's comment (web/case_api.py); files come in "attachments"
+STAFF_COMMENT_FIELDS = ("body",)
+CHANGE_FIELDS = ("status", "solution", "solved_by")
+FIND_FIELDS = ("email",)
 ARTICLE_ID = {"$ref": "#/components/schemas/ArticleId"}
 # The server decides a file's type from its name and first bytes, never from the part's Content-Type,
 # so no contentType is listed: the rule is in the part's Content-Disposition, where the name is.
@@ -85,11 +92,42 @@ def event_bodies() -> dict[str, dict[str, Any]]:
     optional_article = {"anyOf": [ARTICLE_ID, {"enum": [None, ""]}]}
     bodies = {"shown": {"required": ["session", "kind", "articles"], "properties": {
         **common, "kind": {"const": "shown"}, "article_id": optional_article,
-        "articles": {**articles, "minItems": 1, "description": "the ids displayed, best first"}}}}
+        "articles": {**articles, "description": "the ids displayed, best first ([]: nothing to suggest)"}}}}
     for kind in events.NEEDS_ARTICLE:
         bodies[kind] = {"required": ["session", "kind", "article_id"], "properties": {
             **common, "kind": {"const": kind}, "article_id": ARTICLE_ID,
             "articles": {**articles, "type": ["array", "null"]}}}
-    for body in bodies.values():
+    for kind, body in bodies.items():
         body.update(type="object", additionalProperties=False)
+        # why the article did not help, said on its page; other kinds may send only a blank one
+        body["properties"]["reason"] = text(events.MAX_REASON) if kind == "not_helpful" else {
+            **text(events.MAX_REASON), "pattern": f"^[{WS}]*$", "description": "only for not_helpful events"}
     return bodies
+
+
+def comment_bodies(limits: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """A customer's comment, by media type: ``body``, and with a form, files in ``attachments``."""
+    json_body = strict({"body": required_text(MAX_COMMENT)}, ["body"])
+    form = strict({"body": required_text(MAX_COMMENT), "attachments": {
+        "type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": limits["attachments"],
+        "description": f"at most {limits['attachments']} files of at most {limits['attachment_bytes']} bytes "
+                       f"each, {limits['attachments_bytes']} together; the same types as a case's"}}, ["body"])
+    return {"application/json": json_body, "multipart/form-data": form,
+            "application/x-www-form-urlencoded": json_body}
+
+
+def staff_comment_body() -> dict[str, Any]:
+    return strict({"body": {**required_text(MAX_COMMENT), "description": "mailed to the customer"}}, ["body"])
+
+
+def change_body() -> dict[str, Any]:
+    """PATCH of a case by the team: each field optional, ``null`` leaves it as it is."""
+    return strict({
+        "status": {"enum": [*STATUSES, None]},
+        "solution": {**text(MAX_SOLUTION), "description": "shown to the customer; \"\" clears it"},
+        "solved_by": {"anyOf": [ARTICLE_ID, {"type": "null"}],
+                      "description": "the article that solved the case: an id the served build holds"}}, [])
+
+
+def find_body() -> dict[str, Any]:
+    return strict({"email": email()}, ["email"])

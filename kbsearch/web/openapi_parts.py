@@ -92,6 +92,14 @@ def taxonomy(categories: dict | None, required: bool, nullable: bool) -> dict[st
         "anyOf": branches}
 
 
+def strict(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """An object with exactly these properties: the server names any other field (400)."""
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
 # -- responses --------------------------------------------------------------------------------------------
 
 ERROR = {
@@ -109,8 +117,10 @@ ERROR = {
 
 MEANING = {
     400: "invalid fields, all named in errors (unknown fields too)",
+    401: "no staff token, or one that is wrong or revoked (Authorization: Bearer <token>)",
     403: "a cross-site request from a browser",
-    404: "not found",
+    404: "not found (for a case's owner: no such case, or no or a wrong secret, which look alike)",
+    409: "the case is closed: open a new case instead",
     405: "method not allowed; the Allow header lists those that are",
     413: "request body too large",
     415: "the body is not of a type this operation reads",
@@ -121,6 +131,8 @@ MEANING = {
     507: "the server's disk is full: nothing was stored",
 }
 HEADERS = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string", "pattern": "^Bearer "},
+                               "description": "the scheme to use"}},
     405: {"Allow": {"required": True, "schema": {"type": "string"}, "description": "the methods allowed"}},
     429: {"Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"},
                           "description": "seconds"}},
