@@ -131,7 +131,7 @@ def page(funnel: dict, gaps: dict, articles: dict, period: str, url: ArticleUrl,
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Knowledge loop report · {escape(period)}</title><style>{CSS}</style></head><body>
 <h1>Knowledge loop report</h1><p class="muted">Recorded {escape(period)}. Sessions are case-form sessions;
-rates as in the kbsearch README ("The deflection report").</p>
+rates as in the kbsearch README ("The knowledge loop").</p>
 <h2>The funnel per day</h2>{funnel_chart(funnel["days"])}
 {_table(["day", "sessions", "shown", "clicked", "helpful", "explicit", "implicit", "cases", "solved", "linked",
          "deflect%", "link%"], funnel_rows, "No sessions in this period.")}

@@ -4,7 +4,7 @@ Counts are of form sessions (one per opened case form), dated by the session's f
 event, except ``cases``, which counts every case created that day from any client, and
 ``solved``/``linked``, the cases created that day now solved (or closed) and those of them
 naming the article that solved them (KCS's link rate). The formulas are in README.md, "The
-deflection report".
+knowledge loop".
 """
 
 from __future__ import annotations
