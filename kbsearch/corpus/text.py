@@ -106,3 +106,12 @@ def analyze_spans(text: str) -> list[tuple[str, str, int, int]]:
 def stem(word: str) -> str:
     """The stem of one lower-cased word, stop word or not (Whoosh's untokenised query terms)."""
     return _STEMS.get(word) or _stem(word)
+
+
+def phrase_stems(text: str) -> list[str]:
+    """The stem of every word of ``text``, stop words and one-letter words included.
+
+    What synonym terms are matched on: "log in" must not match every "log" ("delivery log"),
+    and ``analyze`` drops "in".
+    """
+    return [_STEMS.get(word) or _stem(word) for word in _words(text)]

@@ -40,3 +40,14 @@ def load(text: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         raise YamlError(line, getattr(exc, "problem", None) or str(exc)) from None
+
+
+def item_lines(text: str) -> list[int]:
+    """The 1-based line of each item of ``text``'s top-level list (empty when it is not a list).
+
+    Call after ``load`` succeeded: the same safe loader composes the nodes, whose marks hold lines.
+    """
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    return [item.start_mark.line + 1 for item in node.value]

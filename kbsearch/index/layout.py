@@ -39,6 +39,7 @@ MANIFEST = "manifest.json"  # written last: a build without it is incomplete
 MODEL = "model"  # model.npz and model.json: the ranking model's arrays and words
 FULL_TEXT = "whoosh"  # one Whoosh index per shard: whoosh/0, whoosh/1, ...
 CATALOG = "catalog.json"  # display fields of the visible articles, read once per build by the server
+SYNONYMS = "synonyms.json"  # articles/synonyms.yml as parsed and validated by the reindex (kbsearch.corpus.synonyms)
 VOCABULARY = "vocabulary.json"  # the visible articles' words, for "did you mean"
 TEXTS = "texts.bin"  # each article's plain text, for snippets (builds made before text segments) ...
 TEXT_OFFSETS = "texts.offsets.npy"  # ... and where each starts

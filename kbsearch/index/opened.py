@@ -8,10 +8,11 @@ open, this module only how.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kbsearch.corpus.synonyms import Synonyms
 from kbsearch.index import fulltext, layout
 from kbsearch.index.textstore import TextStore
 from kbsearch.ranking import spelling
@@ -40,6 +41,7 @@ class Build:
     vocabulary: dict[str, int]  # word -> number of articles using it, for "did you mean"
     texts: TextStore  # plain text by ranker row, for snippets
     pages: TextStore | None = None  # each article page's body, sanitised HTML, by ranker row (None: not opened)
+    synonyms: Synonyms = field(default_factory=Synonyms)  # the articles' synonyms.yml, as the reindex parsed it
 
 
 def open_current(index_dir: Path, build_id: str | None, audience: str) -> Build:
@@ -78,4 +80,8 @@ def load(path: Path) -> Build:
     details = json.loads((path / layout.CATALOG).read_text(encoding="utf-8"))
     vocabulary = spelling.load(path / layout.VOCABULARY)
     spelling.deletion_index(vocabulary)  # made now, not by the first request that mistypes (~0.5 s at 16k words)
-    return Build(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path), TextStore(path, "html"))
+    synonyms_file = path / layout.SYNONYMS  # a build made before synonyms has none
+    synonyms = Synonyms.from_data(json.loads(synonyms_file.read_text(encoding="utf-8"))) \
+        if synonyms_file.exists() else Synonyms()
+    return Build(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path), TextStore(path, "html"),
+                 synonyms)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import platform
 import shutil
 import time
@@ -22,6 +23,7 @@ import scipy
 
 from kbsearch.corpus.articles import AUDIENCES, Article, Problem, visible_to
 from kbsearch.corpus.loader import Skipped, load_folder, taxonomy_path
+from kbsearch.corpus.synonyms import SynonymsError, load_synonyms
 from kbsearch.corpus.taxonomy import TaxonomyError, load_taxonomy
 from kbsearch.index import assemble, cache, fulltext, incremental, layout, rowstore, space
 from kbsearch.index.workers import Workers, default_count
@@ -91,7 +93,8 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
         raise BuildError(f"articles folder {articles_dir} does not exist")
     try:
         taxonomy = load_taxonomy(articles_dir)
-    except TaxonomyError as exc:
+        synonyms = load_synonyms(articles_dir)  # broken: the served build keeps its list, as with categories.yml
+    except (TaxonomyError, SynonymsError) as exc:
         raise BuildError(str(exc)) from exc
     ignore = tuple(sorted(ignore_keys))
     fingerprint = _fingerprint(articles_dir, ignore, audience)
@@ -109,6 +112,9 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
             report = _build_into(partial, articles_dir, taxonomy, audience, fingerprint, previous,
                                  strict, ignore, progress, workers)
             if report.indexed:
+                # written by every build, incremental too: no article's parse depends on it, so it is
+                # not in the fingerprint and a changed list never forces a full build
+                (partial / layout.SYNONYMS).write_text(json.dumps(synonyms.to_data(), ensure_ascii=False), "utf-8")
                 layout.write_manifest(partial, _manifest(build_id, articles_dir, audience, report, taxonomy))
                 layout.publish(index_dir, partial)
                 report.build_id, report.switched = build_id, True

@@ -113,15 +113,23 @@ class TfidfRanker:
     # --- per request -------------------------------------------------------------------
 
     def score(self, fields: Mapping[str, Words], weights_by_field: Mapping[str, float] | None = None,
-              min_score: float = 0.0) -> Scored | None:
+              min_score: float = 0.0, added: Mapping[str, Mapping[str, float]] | None = None) -> Scored | None:
         """Every article's score for a text given as words per field; None when no word is known.
 
         Each field's words are weighted (TF-IDF, normalised per field) and summed; the
         cosine with each article and its BM25F score are each scaled to the best article and
         added, BM25F at ``BM25_SHARE``. Articles whose cosine is ``min_score`` or below score 0.
+
+        :param added: per field, stems the text did not contain (synonyms) with the share of a
+            word of its own each weighs; they score but are never ``matched``.
         """
         counted = {name: Counter(j for stem, _ in words if (j := self.vocabulary_.get(stem)) is not None)
                    for name, words in fields.items()}
+        shares: dict[str, dict[int, float]] = {name: {} for name in counted}
+        for name, stems in (added or {}).items():
+            for stem, share in stems.items():
+                if (j := self.vocabulary_.get(stem)) is not None and j not in counted[name]:
+                    counted[name][j], shares[name][j] = 1, share
         columns = np.array(sorted(set().union(*counted.values())), dtype=np.int64)
         if len(columns) == 0:
             return None
@@ -132,10 +140,11 @@ class TfidfRanker:
                 continue
             at = np.searchsorted(columns, sorted(counter))
             n = np.array([counter[j] for j in sorted(counter)], dtype=np.float32)
-            w = weights.tf(n, self.sublinear_tf) * self.idf_[columns[at]]
+            share = np.array([shares[name].get(j, 1.0) for j in sorted(counter)], dtype=np.float32)
+            w = weights.tf(n, self.sublinear_tf) * self.idf_[columns[at]] * share
             weight = (weights_by_field or {}).get(name, 1.0)
             tfidf[at] += w / np.sqrt(np.dot(w, w)) * weight
-            counts[at] += n * weight
+            counts[at] += n * share * weight
         shared = self.matrix_[:, columns]
         cosine = shared @ tfidf / np.sqrt(np.dot(tfidf, tfidf))
         bm25 = self.bm25_[:, columns] @ np.log1p(counts)  # a repeated word counts, less each time

@@ -17,6 +17,7 @@ from kbsearch.corpus import text
 from kbsearch.ranking import snippets, spelling
 from kbsearch.ranking.model import FACETS
 from kbsearch.ranking.served import Served
+from kbsearch.ranking.suggest import added_synonyms
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,10 @@ def search_page(build: Served, q: str, filters: dict[str, str | None] | None = N
     words = text.analyze_words(q)
     allowed = set(list(dict.fromkeys(stem for stem, _ in words))[:MAX_WORDS])
     words = [w for w in words if w[0] in allowed]
-    scored = ranker.score({"q": words})
+    added = added_synonyms(ranker, build.synonyms, {"q": (q, words)})
+    if added:  # as many as the words: a pasted essay does not grow without bound
+        added["q"] = dict(list(added["q"].items())[:MAX_WORDS])
+    scored = ranker.score({"q": words}, added=added)
     scores = scored.scores if scored is not None else np.zeros(len(ranker), dtype=np.float32)
     mask = scores > 0
     for name in FACETS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from kbsearch.corpus.synonyms import Synonyms
 from kbsearch.ranking.model import TfidfRanker
 
 
@@ -28,3 +29,6 @@ class Served(Protocol):
 
     @property
     def texts(self) -> Texts: ...
+
+    @property
+    def synonyms(self) -> Synonyms: ...  # the build's synonyms.yml, parsed (empty without one)

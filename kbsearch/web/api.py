@@ -140,7 +140,7 @@ def suggest_articles():
     unknown_fields(fields, body, SUGGEST_FIELDS)
     fields.check()
     found = suggest.suggest(build.ranker, subject, description, category, subcategory, limit,
-                            vocabulary=build.vocabulary)
+                            vocabulary=build.vocabulary, synonyms=build.synonyms)
     details = build.details
     return jsonify({"seq": seq, "suggestions": [
         {"id": s.id, "title": details[s.id]["title"], "type": details[s.id]["type"], "url": article_url(s.id),
