@@ -51,6 +51,17 @@ def config(kb: Path, index_dir: Path, tmp_path: Path) -> dict:
 
 
 @pytest.fixture
+def database(tmp_path: Path):
+    """A migrated case database of its own (not the app's ``DATABASE``), for the store's functions."""
+    from kbsearch.cases import db
+
+    opened = db.open_db(tmp_path / "cases.sqlite")
+    db.migrate(opened)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def app(config: dict, kb: Path, index_dir: Path):
     build(kb, index_dir)
     return create_app(config)

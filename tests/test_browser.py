@@ -64,13 +64,12 @@ class SlowSuggestions:
         return self.app(environ, start_response)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("browser")
+def serve_sample_kb(base: Path, middleware):
+    """The sample KB built in ``base`` and served on a loopback port; yields (app, base URL)."""
     build(ROOT / "articles", base / "index", audience="public")
     app = create_app({"TESTING": True, "ARTICLES_DIR": str(ROOT / "articles"), "INDEX_DIR": str(base / "index"),
                       "DATABASE": str(base / "cases.sqlite")})
-    app.wsgi_app = SlowSuggestions(app.wsgi_app)
+    app.wsgi_app = middleware(app.wsgi_app)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -78,6 +77,11 @@ def server(tmp_path_factory):
     httpd.shutdown()
     thread.join()
     httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serve_sample_kb(tmp_path_factory.mktemp("browser"), SlowSuggestions)
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,17 @@ and the test fails on any violation, printing them. Skips without a browser, unl
 KBSEARCH_REQUIRE_BROWSER=1 makes that a failure (``test_browser._require_browser``).
 """
 
+# ruff: noqa: F811  (the browser fixture comes from test_browser)
 from __future__ import annotations
 
 import re
-import threading
 import time
 from urllib.parse import parse_qs
 
 import pytest
 from conftest import SUMMARY
-from test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, _require_browser
-from werkzeug.serving import make_server
+from test_browser import ROOT, browser, serve_sample_kb  # noqa: F401  (browser: a fixture)
 
-from kbsearch import create_app
-from kbsearch.index.reindex import build
 from kbsearch.web import current
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -43,27 +40,7 @@ class SlowSearch:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("browser-search")
-    build(ROOT / "articles", base / "index", audience="public")
-    app = create_app({"TESTING": True, "ARTICLES_DIR": str(ROOT / "articles"), "INDEX_DIR": str(base / "index"),
-                      "DATABASE": str(base / "cases.sqlite")})
-    app.wsgi_app = SlowSearch(app.wsgi_app)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    sync_playwright = _require_browser()
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    yield from serve_sample_kb(tmp_path_factory.mktemp("browser-search"), SlowSearch)
 
 
 def new_page(browser, size: str):

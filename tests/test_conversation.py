@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kbsearch.cases import conversation, db, finding, outbox, tokens
+from kbsearch.cases import conversation, finding, outbox, tokens
 from kbsearch.cases.fields import ValidationError
 from kbsearch.cases.store import CaseInput, CaseNotFound, create_case
 
@@ -15,12 +15,6 @@ ON = outbox.Settings(smtp_host="127.0.0.1", support_email="queue@example.com",
                      public_url="https://support.example.com", webhook_url="http://127.0.0.1:9/hook")
 
 
-@pytest.fixture
-def database(tmp_path):
-    opened = db.open_db(tmp_path / "cases.sqlite")
-    db.migrate(opened)
-    yield opened
-    opened.close()
 
 
 def open_case(database, tmp_path, email="ada@example.com"):

@@ -5,19 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 
-import pytest
 
-from kbsearch.cases import db, report
+from kbsearch.cases import report
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def database(tmp_path):
-    database = db.open_db(tmp_path / "report.sqlite")
-    db.migrate(database)
-    yield database
-    database.close()
 
 
 def event(database, session: str, kind: str, created: str, **extra) -> None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from kbsearch import create_app
 from kbsearch.cases import webhook
-from tests.test_delivery import deliver, free_port
+from test_delivery import deliver, free_port
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "webhook_receiver.py"
 CASE = {"subject": "Locked out", "category": "access", "subcategory": "passwords",
@@ -32,10 +33,14 @@ def example():
     while time.monotonic() < deadline:  # bounded: until it listens
         try:
             urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=1)
+            break
         except urllib.error.HTTPError:
             break  # it answers (501 for HEAD): it is listening
         except OSError:
             time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail(f"the example receiver never listened: {process.communicate(timeout=10)[1]}")
     yield url, process
     process.kill()
     process.communicate(timeout=10)

@@ -10,8 +10,6 @@ problem" with the article, or that clicked it last and sent no case in the impli
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections import defaultdict
@@ -19,7 +17,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 
 from kbsearch.cases.db import Database
-from kbsearch.cases.report import in_period, sessions
+from kbsearch.cases.report import csv_text, in_period, sessions
 
 COUNTS = ("shown", "clicked", "helpful", "not_helpful", "dismissed", "deflected", "cases_after_view", "linked_cases")
 COLUMNS = ("id", "title", *COUNTS, "deflection_rate")
@@ -99,11 +97,7 @@ def render(report: dict, form: str) -> str:
     if form == "json":
         return json.dumps(report, indent=2, ensure_ascii=False)
     if form == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue().rstrip("\n")
+        return csv_text(COLUMNS, rows)
     active = [r for r in rows if any(r[k] for k in COUNTS)]
     headers = ("article", "shown", "clicked", "yes", "no", "dismissed", "deflected", "case after", "linked", "deflect%")
     table = [headers] + [(r["id"], *(str(r[k]) for k in COUNTS),

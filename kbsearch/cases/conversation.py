@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kbsearch.cases import attachments, messages, outbox
+from kbsearch.cases.messages import STAFF
 from kbsearch.cases.attachments import Accepted
 from kbsearch.cases.db import Database, StorageFull, is_full, now, writing
 from kbsearch.cases.fields import MAX_DESCRIPTION, Fields, ValidationError
@@ -24,7 +25,7 @@ from kbsearch.cases.store import STATUSES, CaseNotFound, secret_hash
 MAX_COMMENT = MAX_DESCRIPTION
 MAX_SOLUTION = MAX_DESCRIPTION
 PER_PAGE = 50
-CUSTOMER, STAFF = "customer", "staff"
+CUSTOMER = "customer"  # and messages.STAFF: the two authors of a comment
 Delivery = outbox.Settings | Mapping[str, Any] | None
 
 
@@ -57,12 +58,20 @@ def owner_row(db: Database, number: str, secret: str, email: str | None = None) 
         opens the cases opened with that address (compared without case), as ``finding`` lists them.
     :raise CaseNotFound: no such number, or a wrong secret; the two are indistinguishable.
     """
-    found = list(db.query("select * from cases where number = ?", [number]))
-    if found and email and found[0]["email"].strip().lower() == email.strip().lower():
-        return found[0]
-    if not found or not secret or not hmac.compare_digest(found[0]["secret_hash"], secret_hash(secret)):
+    row = _row(db, number)
+    if not owns(row, secret, email):
         raise CaseNotFound(number)
-    return found[0]
+    return row
+
+
+def owns(row: Mapping[str, Any], secret: str, email: str | None = None) -> bool:
+    """Whether ``secret`` (constant time) or a proved ``email`` opens the case ``row``.
+
+    ``check_owner`` for ``add_comment`` and ``update_case`` is built on it, on the row they read.
+    """
+    if email and row["email"].strip().lower() == email.strip().lower():
+        return True
+    return bool(secret) and hmac.compare_digest(row["secret_hash"], secret_hash(secret))
 
 
 def customer_view(db: Database, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,7 +91,7 @@ def staff_view(db: Database, number: str) -> dict[str, Any]:
     :raise CaseNotFound: no such number.
     """
     row = _row(db, number)
-    return dict(case_record(db, row["id"]), attachments=files_of(db, row["id"], with_ids=True))
+    return case_record(db, row["id"], with_ids=True)
 
 
 def list_cases(db: Database, status: str | None = None, since: str | None = None,
@@ -138,7 +147,7 @@ def add_comment(db: Database, number: str, author: str, body: str, name: str = "
                 changes["status"] = "open"
             db["cases"].update(row["id"], changes)
             if delivery is not None:
-                messages.queue_comment(db, _settings(delivery), row["id"], comment_id)
+                messages.queue_comment(db, outbox.Settings.of(delivery), row["id"], comment_id)
     except BaseException:
         attachments.discard(staged, folder) if folder else None
         raise
@@ -179,22 +188,21 @@ def update_case(db: Database, number: str, change: Change, delivery: Delivery = 
 
     :return: the fields that changed, with their new values.
     :raise CaseNotFound: no such case (or ``check_owner`` refused it).
+    :raise CaseClosed: the customer's change to a closed case.
     """
     with writing(db):
         row = _row(db, number)
         if check_owner is not None:
             check_owner(row)
+        if change.by == CUSTOMER and row["status"] == "closed":
+            raise CaseClosed(f"case {number} is closed: open a new case")
         wanted = {"status": change.status, "solution": change.solution, "solved_by": change.solved_by}
         changed = {k: v for k, v in wanted.items() if v is not None and v != row[k]}
         if changed:
             db["cases"].update(row["id"], dict(changed, updated=now()))
             if delivery is not None:
-                messages.queue_updated(db, _settings(delivery), row["id"], changed, change.by)
+                messages.queue_updated(db, outbox.Settings.of(delivery), row["id"], changed, change.by)
     return changed
-
-
-def _settings(delivery: Delivery) -> outbox.Settings:
-    return delivery if isinstance(delivery, outbox.Settings) else outbox.Settings.from_config(delivery or {})
 
 
 def _stage(files: list[Accepted], folder: Path | None) -> list[str]:

@@ -18,12 +18,6 @@ from kbsearch.cases.outbox import Settings
 MAX_PER_HOUR = 3  # mails to one address: enough for a typo and a retry, too few to flood anyone
 
 
-def numbers_for(db: Database, email: str) -> list[str]:
-    """The cases opened with ``email`` (compared without case), newest first."""
-    return [r["number"] for r in db.query("select number from cases where lower(email) = lower(?) "
-                                          "order by id desc", [email.strip()])]
-
-
 def cases_for(db: Database, email: str) -> list[dict[str, Any]]:
     """What the signed link's page lists: each case's number, subject, status and dates."""
     return list(db.query("select number, subject, status, created, updated from cases "
@@ -38,7 +32,7 @@ def request_link(db: Database, settings: Settings, email: str, make_link: Callab
     """
     address = email.strip().lower()
     with writing(db):
-        numbers = numbers_for(db, address)
+        numbers = [c["number"] for c in cases_for(db, address)]
         if not numbers:
             return False
         recent = next(db.query("select count(*) as n from outbox where event = 'cases.find' "

@@ -14,14 +14,12 @@ handed in by the caller, which may use the ranking layer.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from kbsearch.cases.article_stats import Tally, text_table
-from kbsearch.cases.report import in_period
+from kbsearch.cases.report import csv_text, in_period
 
 MAX_EXAMPLES = 3
 Key = Callable[[str], str]
@@ -161,14 +159,11 @@ def render(report: dict, form: str) -> str:
     if form == "json":
         return json.dumps(report, indent=2, ensure_ascii=False)
     if form == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows(report))
-        return out.getvalue().rstrip("\n")
+        return csv_text(CSV_COLUMNS, rows(report))
     parts = []
+    flat = rows(report)
     for name, title in TITLES.items():
-        entries = [r for r in rows(report) if r["list"] == name]
+        entries = [r for r in flat if r["list"] == name]
         parts.append(f"{title}: {len(entries) or 'none'}")
         if not entries:
             continue

@@ -51,47 +51,49 @@ def queue_comment(db: Database, settings: Settings, case_id: int, comment_id: in
     """Queue what a comment causes: the other side's mail and ``case.comment``."""
     case = case_record(db, case_id)
     comment = next(c for c in case["comments"] if c["id"] == comment_id)
-    queued = []
-    if settings.smtp_host:
-        if comment["author"] == STAFF:
-            note = mail.answer_mail(case, "case.comment", f"the support team answered on case {case['number']}:",
-                                    settings.sender, settings.support_email, settings.base_url, new_id(),
-                                    comment["body"])
-        elif settings.support_email:
-            note = mail.team_note(case, "case.comment", f"{case['name']} replied on case {case['number']}:",
-                                  settings.sender, settings.support_email, settings.base_url, new_id(),
-                                  comment["body"])
-        else:
-            note = None
-        if note is not None:
-            queued.append(insert(db, "email", note))
-    if settings.webhook_url:
-        queued.append(insert(db, "webhook", webhook.message(settings.webhook_url, new_id(), "case.comment", case,
-                                                            comment["created"], comment=comment)))
-    return queued
+    if comment["author"] == STAFF:
+        text = f"the support team answered on case {case['number']}:"
+    else:
+        text = f"{case['name']} replied on case {case['number']}:"
+    return _notify(db, settings, case, "case.comment", comment["author"] == STAFF, text, comment["body"],
+                   comment["created"], comment=comment)
 
 
 def queue_updated(db: Database, settings: Settings, case_id: int, changes: Mapping[str, Any],
                   by: str) -> list[str]:
-    """Queue what a change of status, solution or solving article causes."""
+    """Queue what a change of status, solution or solving article causes.
+
+    The customer hears of the team's changes of status or solution (not of a linked article
+    alone); the team hears of the customer's own "This is solved" and "Reopen".
+    """
     case = case_record(db, case_id)
+    if by == STAFF:
+        text = f"your case {case['number']} is now {mail.STATUS_WORDS.get(case['status'], case['status'])}."
+        mailed = "status" in changes or "solution" in changes
+    else:
+        text, mailed = f"{case['name']} marked case {case['number']} {case['status']}.", True
+    return _notify(db, settings, case, "case.updated", by == STAFF, text, changes.get("solution"), now(),
+                   mailed=mailed, changes=dict(changes), by=by)
+
+
+def _notify(db: Database, settings: Settings, case: dict[str, Any], event: str, to_customer: bool, text: str,
+            quoted: str | None, created: str, mailed: bool = True, **extra: Any) -> list[str]:
+    """Queue the mail to the other side (customer, or ``SUPPORT_EMAIL``) and the webhook ``event``."""
     queued = []
-    if settings.smtp_host:
-        if by == STAFF and ("status" in changes or "solution" in changes):
-            text = f"your case {case['number']} is now {mail.STATUS_WORDS.get(case['status'], case['status'])}."
-            note = mail.answer_mail(case, "case.updated", text, settings.sender, settings.support_email,
-                                    settings.base_url, new_id(), changes.get("solution"))
-        elif by != STAFF and settings.support_email:
-            text = f"{case['name']} marked case {case['number']} {case['status']}."
-            note = mail.team_note(case, "case.updated", text, settings.sender, settings.support_email,
-                                  settings.base_url, new_id())
+    if settings.smtp_host and mailed:
+        if to_customer:
+            note = mail.answer_mail(case, event, text, settings.sender, settings.support_email, settings.base_url,
+                                    new_id(), quoted)
+        elif settings.support_email:
+            note = mail.team_note(case, event, text, settings.sender, settings.support_email, settings.base_url,
+                                  new_id(), quoted)
         else:
             note = None
         if note is not None:
             queued.append(insert(db, "email", note))
     if settings.webhook_url:
-        queued.append(insert(db, "webhook", webhook.message(settings.webhook_url, new_id(), "case.updated", case,
-                                                            now(), changes=dict(changes), by=by)))
+        queued.append(insert(db, "webhook", webhook.message(settings.webhook_url, new_id(), event, case, created,
+                                                            **extra)))
     return queued
 
 

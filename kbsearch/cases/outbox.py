@@ -45,6 +45,11 @@ class Settings:
     lease_seconds: float = 300.0  # longer than any send may take: a send gets at most half of it
 
     @classmethod
+    def of(cls, delivery: Settings | Mapping[str, Any] | None) -> Settings:
+        """``delivery`` as settings: already settings, or the app's configuration they are read from."""
+        return delivery if isinstance(delivery, Settings) else cls.from_config(delivery or {})
+
+    @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         def text(key: str) -> str | None:
             value = config.get(key)

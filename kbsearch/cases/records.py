@@ -24,18 +24,26 @@ def files_of(db: Database, case_id: int, comment_id: int | None = None, with_ids
 
 
 def comments_of(db: Database, case_id: int, staff: bool) -> list[dict[str, Any]]:
-    """The conversation, oldest first; the team member's name only in the team's view."""
+    """The conversation, oldest first; the team member's name only in the team's view.
+
+    The comments' files are read in one query, not one a comment.
+    """
+    files: dict[int, list[dict[str, Any]]] = {}
+    columns = "id, name, size, type, sha256" if staff else "name, size, type, sha256"
+    for f in db.query(f"select comment_id, {columns} from attachments where case_id = ? and comment_id is not null "
+                      "order by id", [case_id]):
+        files.setdefault(f.pop("comment_id"), []).append(f)
     result = []
     for c in db.query("select * from comments where case_id = ? order by id", [case_id]):
         comment = {"id": c["id"], "author": c["author"], "body": c["body"], "created": c["created"],
-                   "attachments": files_of(db, case_id, c["id"], staff)}
+                   "attachments": files.get(c["id"], [])}
         if staff:
             comment["name"] = c["name"]
         result.append(comment)
     return result
 
 
-def case_record(db: Database, case_id: int) -> dict[str, Any]:
+def case_record(db: Database, case_id: int, with_ids: bool = False) -> dict[str, Any]:
     """A case as the team and messages see it, with what its customer already tried in the panel.
 
     ``tried``: ``shown`` the articles the panel showed, ``opened`` those clicked (``clicked``
@@ -56,7 +64,7 @@ def case_record(db: Database, case_id: int) -> dict[str, Any]:
         "subcategory": row["subcategory"] or None, "description": row["description"], "name": row["name"],
         "email": row["email"], "created": row["created"], "updated": row["updated"],
         "solution": row["solution"], "solved_by": row["solved_by"],
-        "attachments": files_of(db, case_id),
+        "attachments": files_of(db, case_id, with_ids=with_ids),
         "tried": {"shown": json.loads(row["shown"] or "[]"), "opened": did("clicked"),
                   "dismissed": did("dismissed")},
         "comments": comments_of(db, case_id, staff=True),

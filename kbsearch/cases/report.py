@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 
@@ -155,17 +156,22 @@ def as_json(rows: list[Row], total: Row, implicit_minutes: int) -> dict:
             "link_rate": total.rates["link_rate"]}
 
 
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping]) -> str:
+    """``rows`` as CSV under a header of ``columns``, for every report's ``--format csv``."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().rstrip("\n")
+
+
 def render(rows: list[Row], total: Row, form: str, implicit_minutes: int) -> str:
     """The report as ``table`` (for people), ``json`` or ``csv`` (for spreadsheets)."""
     records = [_record(r) for r in rows] + [_record(total)]
     if form == "json":
         return json.dumps(as_json(rows, total, implicit_minutes), indent=2)
     if form == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        return out.getvalue().rstrip("\n")
+        return csv_text(COLUMNS, records)
 
     def cell(value) -> str:
         if value is None:

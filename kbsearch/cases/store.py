@@ -138,8 +138,7 @@ def create_case(db: Database, case: CaseInput, folder: Path, key: str | None = N
                                      "articles": None, "case_number": number, "query": None,
                                      "created": created})
             if delivery is not None:
-                settings = (delivery if isinstance(delivery, outbox.Settings)
-                            else outbox.Settings.from_config(delivery))
+                settings = outbox.Settings.of(delivery)
                 messages.queue_case_created(db, settings, case_id, secret, articles or {})
     except BaseException:
         attachments.discard(staged, folder)

@@ -61,13 +61,6 @@ def bm25f(fields: Sequence[tuple[sp.csr_matrix, float]], df: np.ndarray, k1: flo
     return total
 
 
-def column_major(matrix: sp.spmatrix) -> sp.csc_matrix:
-    """One column per word, indices sorted: a query reads only its own words' columns."""
-    out = matrix.astype(np.float32).tocsc()
-    out.sort_indices()
-    return out
-
-
 # --- fitting from cached word counts ----------------------------------------------------
 # A model is fitted from each article's counts of each word: in its title, its summary and
 # tags, and its whole text (title, summary, tags and body). They are kept as one row per
@@ -217,7 +210,7 @@ def bm25f_values(fields: Sequence[tuple[np.ndarray, float]], indptr: np.ndarray,
 
 def column_major_pair(indptr: np.ndarray, columns: np.ndarray, n_columns: int,
                       *values: np.ndarray) -> list[sp.csc_matrix]:
-    """Matrices of one row-major pattern, made column-major (``column_major``; indices come sorted).
+    """Matrices of one row-major pattern, made column-major (one column per word, indices sorted).
 
     Side by side: scipy lets go of the interpreter while it converts, so two cores do two at once.
     """

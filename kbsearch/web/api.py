@@ -10,8 +10,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from kbsearch.cases import searches
-from kbsearch.cases.db import DatabaseBusy, StorageFull
 from kbsearch.cases.fields import (
     MAX_DESCRIPTION,
     MAX_SUBJECT,
@@ -21,11 +19,10 @@ from kbsearch.cases.fields import (
 )
 from kbsearch.index.opened import IndexNotBuilt
 from kbsearch.ranking import results, snippets, suggest
-from kbsearch.web import openapi
-from kbsearch.web.current import get_build, get_db
+from kbsearch.web import openapi, visitor
+from kbsearch.web.current import get_build
 from kbsearch.web.errors import json_object
 from kbsearch.web.openapi_bodies import SUGGEST_FIELDS
-from kbsearch.web.visitor import RECORD_WAIT_SECONDS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -103,20 +100,8 @@ def search_articles():
         "facets": found.facets, "suggestion": found.suggestion,
     }
     if session:
-        answer["search_id"] = _record_search(session, q, chosen, found.total)
+        answer["search_id"] = visitor.record_search(session, q, chosen, found.total)
     return jsonify(answer)
-
-
-def _record_search(session: str, q: str, chosen: dict, total: int) -> int | None:
-    """Record a search an API caller made for ``session``; None when blank or the database is busy.
-
-    Its click is recorded by sending the reader through ``/search/click?s=<id>&r=<rank>&a=<id>&session=``.
-    """
-    try:
-        return searches.record(get_db(), session, q, chosen, total, RECORD_WAIT_SECONDS)
-    except (DatabaseBusy, StorageFull) as exc:
-        current_app.logger.warning("search not recorded: %s", exc)
-        return None
 
 
 @bp.post("/suggest")

@@ -54,6 +54,11 @@ def secret_for(key: str) -> str:
     return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
+def _require_owner(row: dict, secret: str) -> None:
+    if not conversation.owns(row, secret):
+        raise cases.CaseNotFound(row["number"])
+
+
 def get_case_or_404(number: str, secret: str) -> dict:
     """The case, for whoever holds its secret.
 
@@ -149,7 +154,7 @@ def add_comment(number: str):
     try:
         comment = conversation.add_comment(
             database, number, conversation.CUSTOMER, body, files=files, folder=attachments_dir(),
-            delivery=current_app.config, check_owner=lambda row: conversation.owner_row(database, number, secret))
+            delivery=current_app.config, check_owner=lambda row: _require_owner(row, secret))
     except conversation.CaseClosed:
         raise APIError(409, f"Case {number} is closed: open a new case instead.") from None
     response = jsonify(comment)

@@ -167,7 +167,7 @@ def change_status(number: str):
     if row["status"] in BUTTONS[wanted]:  # else pressed on a page gone stale: nothing to change
         try:
             conversation.update_case(get_db(), number, conversation.Change(status=wanted, by=conversation.CUSTOMER),
-                                     current_app.config, check_owner=_check(still_open=True))
+                                     current_app.config, check_owner=_check())
         except conversation.CaseClosed:
             return _page(_owned(number) or row, {}, {}, 409, refused="closed")
     flash(DONE[wanted], "notice")
@@ -184,14 +184,13 @@ def _owned(number: str, secret: str | None = None, by_email: bool = True) -> dic
         return None
 
 
-def _check(still_open: bool = False):
-    """What ``conversation`` checks again inside its transaction: the owner, and the case not closed."""
+def _check():
+    """What ``conversation`` checks again on the row it reads in its transaction: the owner."""
     secret, email = request.cookies.get(CASE_COOKIE, ""), find.cookie_email()
 
     def check(row) -> None:
-        conversation.owner_row(get_db(), row["number"], secret, email)
-        if still_open and row["status"] == "closed":
-            raise conversation.CaseClosed(row["number"])
+        if not conversation.owns(row, secret, email):
+            raise cases.CaseNotFound(row["number"])
     return check
 
 

@@ -62,18 +62,18 @@ def cookie_email() -> str | None:
     return found[0] if found else None
 
 
-def _link(email: str) -> str:
-    """The signed link the mail carries: ``PUBLIC_URL/cases/mine?token=…``, as every link in a mail."""
-    token = _serializer().dumps(email)
-    base = current_app.config.get("PUBLIC_URL")
-    if base:
-        return f"{str(base).rstrip('/')}/cases/mine?token={token}"
-    return url_for(".mine", token=token, _external=True)
-
-
 def _ask(email: str) -> None:
     # Whether a mail was queued is never told: the answer must not reveal who has cases.
-    finding.request_link(get_db(), Settings.from_config(current_app.config), email.lower(), _link)
+    settings = Settings.from_config(current_app.config)
+
+    def link(address: str) -> str:
+        """The signed link the mail carries: ``PUBLIC_URL/cases/mine?token=…``, as every link in a mail."""
+        token = _serializer().dumps(address)
+        if settings.base_url:
+            return f"{settings.base_url}/cases/mine?token={token}"
+        return url_for(".mine", token=token, _external=True)
+
+    finding.request_link(get_db(), settings, email.lower(), link)
 
 
 def _form(values: dict[str, str], errors: dict[str, str], status: int = 200):

@@ -21,14 +21,12 @@ import html
 from collections import Counter
 from datetime import date
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 
-from kbsearch.cases import searches
-from kbsearch.cases.db import DatabaseBusy, StorageFull
 from kbsearch.cases.fields import WHOLE_NUMBER
 from kbsearch.ranking import results
 from kbsearch.web import visitor
-from kbsearch.web.current import get_build, get_db
+from kbsearch.web.current import get_build
 
 PER_PAGE = 10
 MAX_PAGE = 1000
@@ -121,8 +119,7 @@ def chosen_filters(q: str, filters: dict[str, str], names: dict, exact: bool) ->
 
 
 def _page_url(q: str, filters: dict[str, str], exact: bool):
-    return lambda page: url_for("pages.index", q=q or None, page=page, nofix="1" if exact and q else None,
-                                **{name: value for name, value in filters.items() if value})
+    return lambda page: search_url(q, filters, exact, page=page)
 
 
 def _path_of(names: dict):
@@ -147,8 +144,4 @@ def _record_search(q: str, filters: dict[str, str], total: int) -> int | None:
     """Record a submitted search under the visitor's session; None when it is not (a prefetch, a busy disk)."""
     if visitor.prefetched():  # the browser guessing from the address bar: nobody asked yet
         return None
-    try:
-        return searches.record(get_db(), visitor.ensure_session(), q, filters, total, visitor.RECORD_WAIT_SECONDS)
-    except (DatabaseBusy, StorageFull) as exc:
-        current_app.logger.warning("search not recorded: %s", exc)
-        return None
+    return visitor.record_search(visitor.ensure_session(), q, filters, total)

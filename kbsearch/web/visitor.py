@@ -11,7 +11,10 @@ import secrets
 
 from flask import after_this_request, current_app, g, request
 
+from kbsearch.cases import searches
+from kbsearch.cases.db import DatabaseBusy, StorageFull
 from kbsearch.cases.fields import TOKEN
+from kbsearch.web.current import get_db
 
 COOKIE = "kb_session"
 DAYS = 30
@@ -30,7 +33,7 @@ def ensure_session() -> str:
     if existing:
         return existing
     g.kb_new_session = made = secrets.token_urlsafe(24)
-    secure = str(current_app.config.get("PUBLIC_URL") or "").startswith("https://")
+    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))  # set from PUBLIC_URL (web/security.py)
 
     @after_this_request
     def set_cookie(response):
@@ -45,3 +48,15 @@ def prefetched() -> bool:
     """Whether the browser is only prefetching or prerendering (address-bar guesses as the visitor types)."""
     purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
     return "prefetch" in purpose or "prerender" in purpose
+
+
+def record_search(session: str, q: str, filters: dict, total: int) -> int | None:
+    """Record a search under ``session``; None when blank or the database is busy or full.
+
+    It waits at most ``RECORD_WAIT_SECONDS``: the answer never waits on its own record.
+    """
+    try:
+        return searches.record(get_db(), session, q, filters, total, RECORD_WAIT_SECONDS)
+    except (DatabaseBusy, StorageFull) as exc:
+        current_app.logger.warning("search not recorded: %s", exc)
+        return None
