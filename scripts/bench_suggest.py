@@ -12,10 +12,15 @@ the project's own build code into a temporary folder, then times, for the same t
   as a ~100-word OR query takes seconds at 50,000 articles.
 
 Texts are cut from the articles themselves with a fixed seed, so runs are comparable.
+``--linked-cases N`` also files N synthetic solved cases, each linked to a random article
+(subject: words of its title; description: ~40 words of its body, fixed seed), learns from
+them as a reindex does (timed), and times every row with them.
 
 Example:
     python scripts/bench_suggest.py articles
     python scripts/bench_suggest.py ../shared/corpora/ms-support/articles --ignore-key audience --replicate 9
+    python scripts/bench_suggest.py ../shared/corpora/ms-support/articles --ignore-key audience --replicate 9 \
+        --linked-cases 50000
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from kbsearch.index.reindex import catalog
 from kbsearch.index.textstore import TextStore
 from kbsearch.ranking import results as result_pages
 from kbsearch.ranking import spelling
+from kbsearch.ranking.learned import PER_ARTICLE, Case, Learned
 from kbsearch.ranking.model import TfidfRanker
 from kbsearch.ranking.suggest import suggest
 
@@ -78,6 +84,22 @@ def make_texts(articles, count: int, seed: int = 7) -> tuple[list[str], list[str
     return shorts, longs
 
 
+def make_cases(articles, count: int, seed: int = 11) -> list[Case]:
+    """``count`` solved cases cut from random articles (at most ``PER_ARTICLE`` each, as a reindex reads them)."""
+    rng = random.Random(seed)
+    cases, per = [], {}
+    while len(cases) < count and len(per) < len(articles) * PER_ARTICLE:
+        article = rng.choice(articles)
+        if per.get(article.id, 0) >= PER_ARTICLE:
+            continue
+        per[article.id] = per.get(article.id, 0) + 1
+        title = re.findall(r"[A-Za-z]{3,}", article.title)
+        body = article.text.split()
+        start = rng.randint(0, max(0, len(body) - 40))
+        cases.append(Case(article.id, " ".join(rng.sample(title, min(len(title), 4))), " ".join(body[start:start + 40])))
+    return cases
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("articles_dir", type=Path)
@@ -85,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--peer-queries", type=int, default=60, help="texts per plain-Whoosh row")
     parser.add_argument("--ignore-key", action="append", default=[], help="as for kbsearch reindex")
+    parser.add_argument("--linked-cases", type=int, default=0, help="synthetic solved cases linked to articles")
     args = parser.parse_args(argv)
 
     loaded = load_folder(args.articles_dir, load_taxonomy(args.articles_dir), args.ignore_key)
@@ -106,7 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build: TF-IDF fit + vocabulary {fit_s:.1f} s, Whoosh index {index_s:.1f} s")
         ix = fulltext.open_index(Path(tmp) / "whoosh")
         textstore.write(Path(tmp), (a.text for a in articles))
-        served = Build("bench", Path(tmp), {}, ix, ranker, catalog(articles), vocabulary, TextStore(Path(tmp)))
+        learned = None
+        if args.linked_cases:
+            cases = make_cases(articles, args.linked_cases)
+            start = time.perf_counter()
+            learned = Learned().fit(cases, ranker.positions_).bind(ranker.positions_)
+            print(f"learned from {len(learned)} linked cases in {time.perf_counter() - start:.1f} s")
+        served = Build("bench", Path(tmp), {}, ix, ranker, catalog(articles), vocabulary, TextStore(Path(tmp)),
+                       learned=learned)
         shorts, longs = make_texts(base, args.queries)
         plain = MultifieldParser(["title", "summary", "body"], ix.schema, group=OrGroup)
         plain.remove_plugin_class(PhrasePlugin)  # the index keeps no positions: quotes are plain words
@@ -121,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bm25s index {time.perf_counter() - start:.1f} s")
         few = args.peer_queries
         rows = [
-            ("suggest, short subject", shorts, lambda t: suggest(ranker, t, "", vocabulary=vocabulary)),
-            ("suggest, ~100-word description", longs, lambda t: suggest(ranker, "", t, vocabulary=vocabulary)),
+            ("suggest, short subject", shorts, lambda t: suggest(ranker, t, "", vocabulary=vocabulary,
+                                                                 learned=learned)),
+            ("suggest, ~100-word description", longs, lambda t: suggest(ranker, "", t, vocabulary=vocabulary,
+                                                                        learned=learned)),
             ("search page, short query", shorts, lambda t: result_pages.search_page(served, t)),
             (f"plain Whoosh OR, short query ({min(few, len(shorts))})", shorts[:few], whoosh_plain),
             (f"plain Whoosh OR, ~100 words ({min(few, len(longs))})", longs[:few], whoosh_plain),

@@ -108,3 +108,24 @@ def test_a_benchmark_with_nothing_visible_is_a_one_line_error_not_a_traceback(tm
     [line] = done.stderr.splitlines()
     assert line.startswith("Error: cannot build the benchmark's articles: no article in ")
     assert line.endswith("nothing to serve")
+
+
+def test_learn_half_files_the_even_queries_as_solved_cases_and_scores_the_odd_ones(runner, tmp_path):
+    """Through the case store and a reindex: what the even half said finds the odd half's article."""
+    root = tmp_path / "learning"
+    shutil.copytree(DATA, root / "articles")
+    said = ["the zorblaxing kiosk refuses my badge", "zorblaxing kiosk stuck again", "zorblaxing kiosk says no",
+            "zorblaxing kiosk broken", "where is my invoice"]
+    queries = [{"id": f"q{n}", "subject": subject, "description": ""} for n, subject in enumerate(said, start=1)]
+    write(root, "dev/queries.jsonl", "".join(json.dumps(q) + "\n" for q in queries))
+    write(root, "dev/qrels.tsv", "query_id\tarticle_id\trelevance\n"
+          + "".join(f"q{n}\tlocked-account\t1\n" for n in range(1, 5)) + "q5\tinvoice-download\t1\n")
+    result = runner.invoke(args=["evaluate", str(root), "--learn-half", "--peers", "--format", "json",
+                                 "--cache", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    assert "2 even-numbered queries filed as solved cases, learned from 2; scoring the 3 odd-numbered" in result.stderr
+    engines = {r["engine"]: r for r in json.loads(result.stdout)["results"]}
+    cold, warm = engines["kbsearch, cold"], engines["kbsearch, warm (learned)"]
+    assert cold["queries"] == warm["queries"] == 3 and "whoosh search (BM25F)" in engines
+    assert cold["mrr"] == pytest.approx(1 / 3)  # only the invoice: no article says "zorblaxing"
+    assert warm["mrr"] == 1.0

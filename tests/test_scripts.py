@@ -18,17 +18,19 @@ def run(script: str, *args: str) -> str:
 
 
 def test_bench_suggest_times_suggestions_search_and_plain_whoosh():
-    out = run("bench_suggest.py", "--peer-queries", "200", "--replicate", "2")  # every text through every engine
+    out = run("bench_suggest.py", "--peer-queries", "200", "--replicate", "2",  # every text through every engine
+              "--linked-cases", "300")
     for name in ("suggest, short subject", "suggest, ~100-word description", "search page, short query",
                  "plain Whoosh OR, ~100 words", "plain Whoosh / kbsearch suggestions"):
         assert name in out
     assert "x 2) from" in out  # replicated with distinct ids
+    assert "learned from 300 linked cases" in out
 
 
 def test_bench_reindex_times_full_and_incremental_builds_against_one_process():
-    out = run("bench_reindex.py", "--runs", "1")
+    out = run("bench_reindex.py", "--runs", "1", "--linked-cases", "50")
     for name in ("full build, worker processes", "full build, one process (peer)",
-                 "incremental, one article changed", "speed-up over one process"):
+                 "incremental, one article changed", "speed-up over one process", "each build learned from"):
         assert name in out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kbsearch.corpus.text import stem
 from kbsearch.corpus.words import spelling_words
 from kbsearch.ranking.spelling import (
     MAX_TWO_EDITS,
@@ -64,6 +65,8 @@ def brute_force(word: str, vocabulary: dict[str, int], max_edits: int = 2) -> st
     word = word.lower()
     if word in vocabulary or not 3 <= len(word) <= MAX_WORD or not word.isalpha():
         return None
+    if stem(word) in {stem(w) for w in vocabulary}:  # known by its stem: no typo
+        return None
     near = edits(word)
     known = [w for w in near if w in vocabulary]
     if not known and max_edits >= 2 and 5 <= len(word) <= MAX_TWO_EDITS:
@@ -103,3 +106,11 @@ def test_the_deletion_index_corrects_exactly_as_trying_every_edit_did():
         for max_edits in (1, 2):
             assert correct(word, vocabulary, max_edits) == brute_force(word, vocabulary, max_edits), (word, max_edits)
     assert sum(correct(w, vocabulary) is not None for w in typed) > 200  # most typos find their word
+
+
+def test_a_word_known_by_its_stem_is_never_corrected():
+    """"storing" is rarer than the spelling vocabulary's cut, but "stored" shares its stem: no typo for "string"."""
+    vocabulary = {"string": 5, "strings": 3, "stored": 2, "password": 9}
+    assert correct("storing", vocabulary) is None
+    assert suggest_text("storing strings", vocabulary) is None
+    assert correct("pasword", vocabulary) == "password"

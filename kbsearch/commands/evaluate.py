@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from kbsearch.commands.learn_half import learned_build
 from kbsearch.index.layout import BuildLocked
 from kbsearch.index.reindex import BuildError
 from kbsearch.index.workers import WorkerFailed
@@ -22,8 +24,12 @@ from kbsearch.index.workers import WorkerFailed
 @click.option("--format", "form", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path),
               help="Where builds of benchmark articles are kept [instance/evaluate].")
+@click.option("--learn-half", is_flag=True,
+              help="File the even-numbered queries as solved cases, learn, and score the odd ones cold and warm.")
 @with_appcontext
-def evaluate_command(bench_dir: Path, split: str, peers: bool, form: str, cache: Path | None) -> None:
+@click.pass_context
+def evaluate_command(context: click.Context, bench_dir: Path, split: str, peers: bool, form: str,
+                     cache: Path | None, learn_half: bool) -> None:
     """Replay a benchmark's judged queries through the suggestions panel's code; print MRR@10 and more.
 
     Prints MRR@10, Recall@10, nDCG@10, queries answered with nothing, and per-query latency.
@@ -33,6 +39,7 @@ def evaluate_command(bench_dir: Path, split: str, peers: bool, form: str, cache:
     Example:
         kbsearch evaluate ../shared/benchmarks/stackfaq --peers
         kbsearch evaluate ~/our-solved-cases --split 2026-q3 --format json
+        kbsearch evaluate ../shared/benchmarks/stackfaq --learn-half --peers
     """
     from kbsearch.evaluation import evaluate
     from kbsearch.evaluation import peers as peer_engines
@@ -50,6 +57,16 @@ def evaluate_command(bench_dir: Path, split: str, peers: bool, form: str, cache:
     click.echo(f"{benchmark.name} {split}: {len(benchmark.queries)} queries, {len(served.details)} articles "
                f"({'built' if built else 'cached build'} {served.path})", err=True)
     engines = [("kbsearch suggestions", evaluate.kbsearch_engine(served))]
+    if learn_half:  # the warm build's folder stays until the command ends
+        folder = Path(context.with_resource(tempfile.TemporaryDirectory()))
+        try:
+            warm, benchmark, filed = learned_build(benchmark, folder, served, current_app.config["AUDIENCE"],
+                                                   tuple(current_app.config["IGNORE_KEYS"]))
+        except (BuildError, BuildLocked, WorkerFailed) as exc:
+            raise click.ClickException(f"cannot build the benchmark's articles with learning: {exc}") from None
+        click.echo(f"--learn-half: {filed} even-numbered queries filed as solved cases, learned from "
+                   f"{len(warm.learned or ())}; scoring the {len(benchmark.queries)} odd-numbered ones", err=True)
+        engines = [("kbsearch, cold", engines[0][1]), ("kbsearch, warm (learned)", evaluate.kbsearch_engine(warm))]
     if peers:
         articles = evaluate.visible_articles(served)
         engines += [("whoosh search (BM25F)", evaluate.whoosh_engine(served)),

@@ -10,18 +10,34 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from kbsearch.cases import db
+from kbsearch.cases.learning import solved_cases
 from kbsearch.corpus.loader import scan
 from kbsearch.index import layout
 from kbsearch.index.reindex import BuildError, BuildReport, build
 from kbsearch.index.workers import WorkerFailed
+from kbsearch.ranking.learned import PER_ARTICLE, Case
 
 EXIT_REJECTED = 1  # some files were rejected; the rest went live
 EXIT_NOT_SWITCHED = 2  # nothing went live: --strict refusal, nothing to build, or no space to build it
 
 
+def learned_cases(database: Path) -> list[Case] | None:
+    """The solved, linked cases of ``database`` a build learns from (None: there is no database yet)."""
+    if not database.exists():
+        return None
+    opened = db.open_db(database)
+    try:
+        return [Case(*row) for row in solved_cases(opened, PER_ARTICLE)]
+    finally:
+        opened.close()
+
+
 def run_build(articles: Path, index: Path, incremental: bool, strict: bool,
-              ignore_keys: tuple[str, ...]) -> BuildReport:
+              ignore_keys: tuple[str, ...], learn: bool = True) -> BuildReport:
     """Build with a progress bar on a terminal; print the summary; exit non-zero on problems.
+
+    With ``learn``, the build learns from the solved cases of ``DATABASE`` linked to its articles.
 
     :raise click.exceptions.Exit: with ``EXIT_REJECTED`` or ``EXIT_NOT_SWITCHED`` (click exits
         with it, and a caller can tell one from the other, as ``serve`` does).
@@ -29,18 +45,22 @@ def run_build(articles: Path, index: Path, incremental: bool, strict: bool,
     audience = current_app.config["AUDIENCE"]
     ignore = ignore_keys or tuple(current_app.config["IGNORE_KEYS"])
     try:
+        cases = learned_cases(Path(current_app.config["DATABASE"])) if learn else None
         if sys.stderr.isatty():
             with click.progressbar(length=len(scan(articles)[0]), label="reading articles",
                                    file=sys.stderr) as bar:
                 report = build(articles, index, audience=audience, incremental=incremental,
-                               strict=strict, ignore_keys=ignore, progress=bar.update)
+                               strict=strict, ignore_keys=ignore, progress=bar.update, cases=cases)
         else:
             report = build(articles, index, audience=audience, incremental=incremental,
-                           strict=strict, ignore_keys=ignore)
-    except (BuildError, layout.BuildLocked, WorkerFailed) as exc:
+                           strict=strict, ignore_keys=ignore, cases=cases)
+    except (BuildError, layout.BuildLocked, WorkerFailed, db.DatabaseBusy) as exc:
         click.echo(f"reindex failed, nothing was switched: {exc}", err=True)
         raise click.exceptions.Exit(EXIT_NOT_SWITCHED) from None
     _print_summary(report)
+    if cases is not None:
+        click.echo(f"learned from {len(cases)} solved case(s) linked to {len({c.article_id for c in cases})} article(s)"
+                   f" (at most {PER_ARTICLE} per article; those of articles this build does not serve teach nothing)")
     if not report.switched:
         click.echo(f"--strict: {len(report.rejected_files)} file(s) rejected, the served index is unchanged",
                    err=True)
@@ -77,9 +97,10 @@ def _print_summary(report: BuildReport) -> None:
 @click.option("--strict", is_flag=True, help="Switch nothing if any file is rejected.")
 @click.option("--ignore-key", "ignore_keys", multiple=True, metavar="KEY",
               help="Treat a front-matter key as unknown (a foreign KB's `audience: itpro`). Repeatable.")
+@click.option("--no-learn", is_flag=True, help="Learn nothing from the solved cases in DATABASE.")
 @with_appcontext
 def reindex_command(articles: Path | None, index: Path | None, incremental: bool, strict: bool,
-                    ignore_keys: tuple[str, ...]) -> None:
+                    ignore_keys: tuple[str, ...], no_learn: bool) -> None:
     """Validate the articles, build a new index and switch to it atomically.
 
     Exit status: 0 clean; 1 some files rejected (left out, the rest is live);
@@ -90,7 +111,8 @@ def reindex_command(articles: Path | None, index: Path | None, incremental: bool
     Example:
         kbsearch reindex
         kbsearch reindex --incremental
+        kbsearch reindex --no-learn
         kbsearch reindex --articles ../kb --index /srv/kb/index --strict
     """
     run_build(articles or Path(current_app.config["ARTICLES_DIR"]),
-              index or Path(current_app.config["INDEX_DIR"]), incremental, strict, ignore_keys)
+              index or Path(current_app.config["INDEX_DIR"]), incremental, strict, ignore_keys, not no_learn)

@@ -138,7 +138,8 @@ def kbsearch_engine(served: Build, limit: int = metrics.K, min_score: float = su
     """Exactly the suggestions panel's path: ``suggest.suggest`` with the build's vocabulary."""
     def answer(subject: str, description: str) -> list[str]:
         found = suggest.suggest(served.ranker, subject, description, None, None, limit, min_score=min_score,
-                                vocabulary=served.vocabulary, synonyms=served.synonyms)
+                                vocabulary=served.vocabulary, synonyms=served.synonyms,
+                                learned=served.learned)
         return [s.id for s in found]
     return answer
 

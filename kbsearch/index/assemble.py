@@ -14,7 +14,7 @@ Segments pile up, and so do the unused rows of changed articles in them: past
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from kbsearch.index.cache import CODED, State
 from kbsearch.index.incremental import Fresh, Update
 from kbsearch.index.rowread import Store, runs
 from kbsearch.ranking import spelling, weights
+from kbsearch.ranking.learned import Case, Learned
 from kbsearch.ranking.model import TfidfRanker
 
 MAX_SEGMENTS = 8
@@ -140,10 +141,11 @@ def served_runs(state: State) -> list[tuple[int, int, int]]:
     return runs(state.segments[served], state.rows[served])
 
 
-def write_outputs(state: State, folder: Path, previous: Path | None = None) -> int:
+def write_outputs(state: State, folder: Path, previous: Path | None = None, cases: Sequence[Case] | None = None) -> int:
     """Write the model, catalog, texts, pages, vocabulary and cache of the build in ``folder``; return its rows.
 
     A catalog equal to the ``previous`` build's (an edit of a body) is linked, not written again.
+    ``cases`` (None: learn nothing) are learned from when linked to an article the build serves.
     """
     stretches, store = served_runs(state), Store(folder)
     ids, facets = store.meta(stretches)
@@ -155,7 +157,7 @@ def write_outputs(state: State, folder: Path, previous: Path | None = None) -> i
         terms = numbers.astype(np.int32)[terms]
     counted = weights.Counted(ids, facets, table.items, indptr, terms, counts)
     with ThreadPoolExecutor(1) as thread:  # the model's arrays are written while the rest is made
-        saved = thread.submit(TfidfRanker().fit(counted).save, folder / layout.MODEL)
+        fitted = thread.submit(_fit_and_save, counted, folder / layout.MODEL)
         _write_or_link(folder / layout.CATALOG, b"{" + store.joined(stretches, "catalog")[2:] + b"}",
                        previous / layout.CATALOG if previous else None)
         for part in rowstore.SERVED:  # texts for snippets, HTML for article pages
@@ -163,8 +165,16 @@ def write_outputs(state: State, folder: Path, previous: Path | None = None) -> i
         spelling.save(spelling.vocabulary_from_counts(state.words.items, state.word_counts, state.title_counts,
                                                       state.words.order), folder / layout.VOCABULARY)
         cache.save(state, folder)
-        saved.result()
+        ranker = fitted.result()
+    if cases is not None:  # every build learns anew from what it is given: new links need no full build
+        Learned().fit(cases, ranker.positions_).save(folder / layout.LEARNED)
     return len(ids)
+
+
+def _fit_and_save(counted: weights.Counted, path: Path) -> TfidfRanker:
+    ranker = TfidfRanker().fit(counted)
+    ranker.save(path)
+    return ranker
 
 
 def _write_or_link(path: Path, data: bytes, same: Path | None) -> None:

@@ -16,6 +16,7 @@ from kbsearch.corpus.synonyms import Synonyms
 from kbsearch.index import fulltext, layout
 from kbsearch.index.textstore import TextStore
 from kbsearch.ranking import spelling
+from kbsearch.ranking.learned import Learned
 from kbsearch.ranking.model import ModelMismatch, TfidfRanker
 
 
@@ -42,6 +43,7 @@ class Build:
     texts: TextStore  # plain text by ranker row, for snippets
     pages: TextStore | None = None  # each article page's body, sanitised HTML, by ranker row (None: not opened)
     synonyms: Synonyms = field(default_factory=Synonyms)  # the articles' synonyms.yml, as the reindex parsed it
+    learned: Learned | None = None  # what solved cases taught this build (never shown; None: nothing)
 
 
 def open_current(index_dir: Path, build_id: str | None, audience: str) -> Build:
@@ -83,5 +85,6 @@ def load(path: Path) -> Build:
     synonyms_file = path / layout.SYNONYMS  # a build made before synonyms has none
     synonyms = Synonyms.from_data(json.loads(synonyms_file.read_text(encoding="utf-8"))) \
         if synonyms_file.exists() else Synonyms()
+    learned = Learned.load(path / layout.LEARNED)
     return Build(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path), TextStore(path, "html"),
-                 synonyms)
+                 synonyms, learned.bind(ranker.positions_) if learned is not None else None)

@@ -12,7 +12,7 @@ import json
 import platform
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -27,6 +27,7 @@ from kbsearch.corpus.synonyms import SynonymsError, load_synonyms
 from kbsearch.corpus.taxonomy import TaxonomyError, load_taxonomy
 from kbsearch.index import assemble, cache, fulltext, incremental, layout, rowstore, space
 from kbsearch.index.workers import Workers, default_count
+from kbsearch.ranking.learned import Case
 
 LOADER_VERSION = 3  # bump when parsing or analysis changes, so incremental builds re-read every file
 
@@ -67,7 +68,8 @@ class BuildReport:
 
 def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", incremental: bool = False,
           strict: bool = False, ignore_keys: Iterable[str] = (),
-          progress: Callable[[int], None] | None = None, workers: int | None = None) -> BuildReport:
+          progress: Callable[[int], None] | None = None, workers: int | None = None,
+          cases: Sequence[Case] | None = None) -> BuildReport:
     """Validate every article, build an index of the visible ones, and switch to it.
 
     Rejected files are left out and the rest goes live; with ``strict`` nothing is switched
@@ -81,6 +83,8 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
 
     :param workers: processes for parsing and for the full-text index (one per core by
         default; 1 keeps all the work in this process). Small builds never start any.
+    :param cases: solved cases linked to an article, to learn from (``kbsearch.ranking.learned``);
+        those of an article this build does not serve teach nothing. None: the build learns nothing.
     :raise BuildError: nothing to build (no folder, bad taxonomy, no visible article).
     :raise NoSpace: the volume is clearly too full to start, or filled up while writing.
     :raise layout.BuildLocked: another reindex is running.
@@ -110,7 +114,7 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
         try:
             layout.start(index_dir, build_id)
             report = _build_into(partial, articles_dir, taxonomy, audience, fingerprint, previous,
-                                 strict, ignore, progress, workers)
+                                 strict, ignore, progress, workers, cases)
             if report.indexed:
                 # written by every build, incremental too: no article's parse depends on it, so it is
                 # not in the fingerprint and a changed list never forces a full build
@@ -134,7 +138,8 @@ def build(articles_dir: Path, index_dir: Path, *, audience: str = "customer", in
 
 def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fingerprint: str,
                 previous: Previous | None, strict: bool, ignore: tuple[str, ...],
-                progress: Callable[[int], None] | None, workers: int | None) -> BuildReport:
+                progress: Callable[[int], None] | None, workers: int | None,
+                cases: Sequence[Case] | None = None) -> BuildReport:
     """Load the articles and write every index into ``partial``; ``indexed`` is 0 if nothing should go live."""
     count = workers if workers is not None else default_count()
     with Workers(count, partial / layout.FULL_TEXT, audience, taxonomy, ignore) as pool, ThreadPoolExecutor(1) as side:
@@ -162,7 +167,7 @@ def _build_into(partial: Path, articles_dir: Path, taxonomy, audience: str, fing
         state = assemble.next_state(previous.state if previous else None, previous.path if previous else None,
                                     update, audience, fingerprint, partial)
         report = _report(update, previous is not None)
-        report.indexed = assemble.write_outputs(state, partial, previous.path if previous else None)
+        report.indexed = assemble.write_outputs(state, partial, previous.path if previous else None, cases)
         if previous is not None and not patched.result():  # deletions would pile up: written whole, from the rows
             fulltext.write_index(assemble.served_articles(partial, state), partial / layout.FULL_TEXT)
         elif pool.started and pool.finish() != report.indexed:

@@ -64,6 +64,7 @@ def search_page(build: Served, q: str, filters: dict[str, str | None] | None = N
         added["q"] = dict(list(added["q"].items())[:MAX_WORDS])
     scored = ranker.score({"q": words}, added=added)
     scores = scored.scores if scored is not None else np.zeros(len(ranker), dtype=np.float32)
+    scores = build.learned.boost((s for s, _ in words), scores, scored) if build.learned else scores  # never shown
     mask = scores > 0
     for name in FACETS:
         wanted = (filters or {}).get(name)

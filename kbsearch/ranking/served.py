@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from kbsearch.corpus.synonyms import Synonyms
+from kbsearch.ranking.learned import Learned
 from kbsearch.ranking.model import TfidfRanker
 
 
@@ -32,3 +33,6 @@ class Served(Protocol):
 
     @property
     def synonyms(self) -> Synonyms: ...  # the build's synonyms.yml, parsed (empty without one)
+
+    @property
+    def learned(self) -> Learned | None: ...  # what solved cases taught the build (None: nothing)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kbsearch.corpus import text as analysis
+
 MAX_WORD = 24
 MAX_TWO_EDITS = 8
 
@@ -114,6 +116,7 @@ class DeletionIndex:
                 variants = _deletes(word[:PREFIX], 2)
                 keys.extend(map(_key, variants))
                 rows.extend([row] * len(variants))
+        self.stems = {analysis.stem(word) for word in self.words}  # a word known by its stem is no typo
         order = np.argsort(np.array(keys, dtype=np.int64), kind="stable")
         self.keys = np.array(keys, dtype=np.int64)[order]
         self.rows = np.array(rows, dtype=np.int32)[order]
@@ -150,15 +153,19 @@ def correct(word: str, vocabulary: dict[str, int], max_edits: int = 2) -> str | 
     """The most used known word closest to ``word``, or None if it is known or nothing is close.
 
     One edit first; two only for words of 5 to ``MAX_TWO_EDITS`` letters, where a second
-    edit still leaves a recognisable word.
+    edit still leaves a recognisable word. A word whose stem a known word has is never
+    corrected, though itself too rare to be known: "storing" is not a typo for "string".
 
     :param max_edits: 1 on the per-keystroke suggestion path.
     """
     word = word.lower()
     if word in vocabulary or not 3 <= len(word) <= MAX_WORD or not word.isalpha():
         return None
+    index = deletion_index(vocabulary)
+    if analysis.stem(word) in index.stems:
+        return None
     two = max_edits >= 2 and 5 <= len(word) <= MAX_TWO_EDITS
-    near = deletion_index(vocabulary).near(word, 2 if two else 1)
+    near = index.near(word, 2 if two else 1)
     known = near.get(1) or (near.get(2) if two else None)
     return max(known, key=lambda w: (vocabulary[w], w)) if known else None
 

@@ -15,6 +15,7 @@ import numpy as np
 from kbsearch.corpus import text as analysis
 from kbsearch.corpus.synonyms import Synonyms
 from kbsearch.ranking import spelling
+from kbsearch.ranking.learned import Learned
 from kbsearch.ranking.model import TfidfRanker
 
 # Subject and description count alike: each is normalised first, so a three-word subject
@@ -88,12 +89,15 @@ def added_synonyms(ranker: TfidfRanker, synonyms: Synonyms | None,
 
 def suggest(ranker: TfidfRanker, subject: str, description: str, category: str | None = None,
             subcategory: str | None = None, limit: int = 5, min_score: float = MIN_SCORE,
-            vocabulary: dict[str, int] | None = None, synonyms: Synonyms | None = None) -> list[Suggestion]:
+            vocabulary: dict[str, int] | None = None, synonyms: Synonyms | None = None,
+            learned: Learned | None = None) -> list[Suggestion]:
     """The ``limit`` best articles for a case, best first; empty when nothing is close enough.
 
     :param vocabulary: the build's words; when given, misspelled words also count as the
         known word one edit away.
     :param synonyms: the build's; a term's synonyms count at ``SYNONYM_SHARE``, never as matched.
+    :param learned: the build's past cases: an article whose cases resemble this one gains score,
+        even with none of its own words (never shown: ``matched`` holds only the article's words).
     """
     subject, description = correct_typos(ranker, subject, vocabulary), correct_typos(ranker, description, vocabulary)
     # The word being typed is the last one of the description, or of the subject while the
@@ -107,9 +111,12 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
                           {"subject": SUBJECT_WEIGHT, "description": 1.0}, min_score,
                           added_synonyms(ranker, synonyms, {"subject": (subject, subject_words),
                                                     "description": (description, description_words)}))
-    if scored is None:
+    scores = scored.scores if scored is not None else np.zeros(len(ranker), dtype=np.float32)
+    if learned is not None:
+        scores = learned.boost((stem for stem, _ in subject_words + description_words), scores, scored,
+                               matched_only=False)
+    if not scores.any():
         return []
-    scores = scored.scores
     if category:
         in_category = ranker.in_facet("category", category)
         scores = scores * np.where(in_category, CATEGORY_BOOST, 1.0)
@@ -119,4 +126,6 @@ def suggest(ranker: TfidfRanker, subject: str, description: str, category: str |
     k = min(limit, len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
-    return [Suggestion(ranker.article_id(i), float(scores[i]), scored.matched(i)) for i in top if scores[i] > 0.0]
+    unmatched: dict[str, list[str]] = {"subject": [], "description": []}
+    return [Suggestion(ranker.article_id(i), float(scores[i]), scored.matched(i) if scored else unmatched)
+            for i in top if scores[i] > 0.0]

@@ -125,7 +125,8 @@ def suggest_articles():
     unknown_fields(fields, body, SUGGEST_FIELDS)
     fields.check()
     found = suggest.suggest(build.ranker, subject, description, category, subcategory, limit,
-                            vocabulary=build.vocabulary, synonyms=build.synonyms)
+                            vocabulary=build.vocabulary, synonyms=build.synonyms,
+                            learned=build.learned)
     details = build.details
     return jsonify({"seq": seq, "suggestions": [
         {"id": s.id, "title": details[s.id]["title"], "type": details[s.id]["type"], "url": article_url(s.id),
