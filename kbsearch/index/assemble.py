@@ -157,7 +157,7 @@ def write_outputs(state: State, folder: Path, previous: Path | None = None, case
         terms = numbers.astype(np.int32)[terms]
     counted = weights.Counted(ids, facets, table.items, indptr, terms, counts)
     with ThreadPoolExecutor(1) as thread:  # the model's arrays are written while the rest is made
-        fitted = thread.submit(_fit_and_save, counted, folder / layout.MODEL)
+        saved = thread.submit(TfidfRanker().fit(counted).save, folder / layout.MODEL)
         _write_or_link(folder / layout.CATALOG, b"{" + store.joined(stretches, "catalog")[2:] + b"}",
                        previous / layout.CATALOG if previous else None)
         for part in rowstore.SERVED:  # texts for snippets, HTML for article pages
@@ -165,16 +165,10 @@ def write_outputs(state: State, folder: Path, previous: Path | None = None, case
         spelling.save(spelling.vocabulary_from_counts(state.words.items, state.word_counts, state.title_counts,
                                                       state.words.order), folder / layout.VOCABULARY)
         cache.save(state, folder)
-        ranker = fitted.result()
-    if cases is not None:  # every build learns anew from what it is given: new links need no full build
-        Learned().fit(cases, ranker.positions_).save(folder / layout.LEARNED)
+        if cases is not None:  # every build learns anew from what it is given: new links need no full build
+            Learned().fit(cases, set(ids)).save(folder / layout.LEARNED)
+        saved.result()
     return len(ids)
-
-
-def _fit_and_save(counted: weights.Counted, path: Path) -> TfidfRanker:
-    ranker = TfidfRanker().fit(counted)
-    ranker.save(path)
-    return ranker
 
 
 def _write_or_link(path: Path, data: bytes, same: Path | None) -> None:

@@ -4,8 +4,10 @@ A reindex hands in the subjects and descriptions of recent solved cases linked t
 (``Case``); each is analysed like an article and kept as one TF-IDF row over a vocabulary of
 its own, with the article it was solved by. A request's words are compared with every past
 case (one sparse product over its own words' columns); a case counts only when its cosine
-with the request is at least ``THRESHOLD``, so the channel speaks when a new case resembles a
-past one and is silent otherwise, and its article gains ``WEIGHT`` times the best such cosine.
+with the request is at least ``THRESHOLD`` and, where any article shares a word with the
+request, when ``SUPPORT`` cases of its article count: the channel speaks when a new case
+resembles past ones and is silent otherwise. An article gains ``WEIGHT`` times the best
+counting case's cosine.
 
 Privacy: the cases' words live only here. They are never in the model's vocabulary, so they
 are never completed, corrected to, highlighted in a snippet or listed as matched; they can
