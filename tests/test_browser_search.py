@@ -86,6 +86,7 @@ def test_every_search_page_state_passes_axe(server, browser, size):
         "corrected results": "/?q=pasword",
         "filtered": "/?q=reset+password&category=account-access",
         "browsing a category": "/?category=scorm-xapi",
+        "some of your words below": "/?q=invoice+currency",
         "landing": "/",
     }
     for state, path in states.items():
@@ -113,6 +114,17 @@ def test_every_search_page_state_passes_axe(server, browser, size):
     SUMMARY.append(f"browser test screenshot (search page, instant results, {size}): {shot}")
     context.close()
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("size", WIDTHS)
+def test_snippets_take_at_most_two_lines(server, browser, size):
+    _, url = server
+    context, page = new_page(browser, size)
+    page.goto(url + "/?q=reset+password")
+    heights = page.locator("ol.results .snippet").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))")
+    context.close()
+    assert heights and max(heights) <= 2.05, heights
 
 
 def test_on_a_phone_the_first_result_is_above_the_fold_and_filters_are_one_button(server, browser):

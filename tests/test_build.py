@@ -191,7 +191,7 @@ def full_text(index_dir: Path, words: list[str] = ()) -> tuple:
     ix = fulltext.open_index(layout.current_build(index_dir) / "whoosh")
     with ix.searcher() as s:
         stored = sorted((f["id"], sorted(f.items())) for f in s.all_stored_fields())
-        fields = ("title", "summary", "tags", "body")
+        fields = ("title", "text")
         stats = (s.doc_count(), [s.field_length(f) for f in fields],
                  [[s.doc_frequency(f, w) for f in fields] for w in words]) if words else s.doc_count()
     return stored, stats

@@ -37,7 +37,8 @@ MAY_IMPORT = {
     "__init__": {"web", "commands"},  # the composition root
 }
 MAX_LINES = 250
-LONGER_ALLOWED = {"web/openapi.py"}  # one data literal: the OpenAPI document
+# one data literal: the OpenAPI document; the one module importing Whoosh (its schema, writing and matching)
+LONGER_ALLOWED = {"web/openapi.py", "index/fulltext.py"}
 
 
 def modules() -> list[Path]:

@@ -11,9 +11,22 @@ def test_the_passage_with_most_query_words_is_chosen_and_marked():
     body = ("Billing is under Admin. " * 20 + "To unlock an account, an administrator opens Users > Locked "
             "accounts and chooses Unlock. " + "Other text follows here. " * 20)
     text = snippet(body, ["unlock", "account", "administr"])
-    assert "<mark>administrator</mark>" in text and "<mark>Unlock</mark>" in text
+    assert "<mark>administrator</mark>" in text and "<mark>unlock</mark>" in text
     assert "Users &gt; Locked" in text and text.startswith("…") and text.endswith("…")
     assert len(text) < 400
+
+
+def test_snippets_stay_within_two_lines_and_never_run_a_heading_into_the_text():
+    body = "Symptoms\nThe invoice total is wrong " + "and more words follow " * 30 + "\nCause\nA refund is pending."
+    text = snippet(body, ["invoic", "refund", "on"], {"invoic", "refund", "on"})
+    assert "Symptoms" not in text and "Cause" not in text
+    assert len(text.replace("<mark>", "").replace("</mark>", "")) <= 2 * 120
+
+
+def test_stop_words_and_other_words_sharing_a_prefix_are_not_marked():
+    text = snippet("Only one person is on the invoice.", ["on", "invoic"], {"on", "invoic"})
+    assert "<mark>Only</mark>" not in text and "<mark>one</mark>" not in text
+    assert "<mark>on</mark>" in text and "<mark>invoice</mark>" in text
 
 
 def test_no_match_gives_nothing_and_markup_in_text_is_escaped():

@@ -20,8 +20,8 @@ def run(script: str, *args: str) -> str:
 def test_bench_suggest_times_suggestions_search_and_plain_whoosh():
     out = run("bench_suggest.py", "--peer-queries", "200", "--replicate", "2",  # every text through every engine
               "--linked-cases", "300")
-    for name in ("suggest, short subject", "suggest, ~100-word description", "search page, short query",
-                 "plain Whoosh OR, ~100 words", "plain Whoosh / kbsearch suggestions"):
+    for name in ("suggest, short subject", "suggest, ~100-word description", "search page, short, build just opened",
+                 "search page, short, after", "plain Whoosh OR, ~100 words", "plain Whoosh / kbsearch suggestions"):
         assert name in out
     assert "x 2) from" in out  # replicated with distinct ids
     assert "learned from 300 linked cases" in out

@@ -33,7 +33,8 @@ def test_more_matching_words_rank_first(client):
 def test_snippets_highlight_terms_and_escape_everything_else(client):
     snippet = search(client, q="administrator")["results"][0]["snippet"]
     assert "<mark>administrators</mark>" in snippet  # stems match: administrator(s)
-    assert "&gt;" in snippet  # "Admin > Users" arrives escaped
+    snippet = search(client, q="billing invoices")["results"][0]["snippet"]
+    assert "<mark>Billing</mark> &gt; <mark>Invoices</mark>" in snippet  # "Billing > Invoices" arrives escaped
 
 
 def test_filters_and_facets(client):

@@ -10,7 +10,7 @@ from whoosh.fields import TEXT
 from whoosh.qparser import QueryParser
 
 from kbsearch.corpus import text
-from kbsearch.index.fulltext import StemTokenizer, make_schema
+from kbsearch.index.fulltext import StemTokenizer, encoded, make_schema
 
 DATA = Path(__file__).parent / "data" / "articles"
 
@@ -26,7 +26,7 @@ TRICKY = [
 
 def whoosh_tokens(value: str, **kwargs) -> list[Token]:
     """What Whoosh's analyzer of our text fields yields (copied: it reuses one token)."""
-    return [token.copy() for token in make_schema()["body"].analyzer(value, **kwargs)]
+    return [token.copy() for token in make_schema()["text"].analyzer(value, **kwargs)]
 
 
 @pytest.mark.parametrize("value", TRICKY)
@@ -78,8 +78,8 @@ def test_settings_stems_to_set_with_either_snowball_algorithm(algorithm):
 
 
 def test_whoosh_parses_queries_with_our_stems():
-    parsed = QueryParser("body", make_schema()).parse("Locked SETTINGS the title:committed")
-    assert {(term.fieldname, term.text) for term in parsed.subqueries} == {("body", "lock"), ("body", "set"),
+    parsed = QueryParser("text", make_schema()).parse("Locked SETTINGS the title:committed")
+    assert {(term.fieldname, term.text) for term in parsed.subqueries} == {("text", "lock"), ("text", "set"),
                                                                            ("title", "commit")}
 
 
@@ -105,3 +105,13 @@ def test_the_stem_cache_is_bounded(monkeypatch):
     long_word = "x" * (text._MAX_CACHED + 1)
     assert text.analyze(long_word) == [long_word]
     assert long_word not in text._STEMS
+
+
+def test_positions_count_kept_words_and_put_a_code_at_its_first_word():
+    assert text.positions(["Error SH-PWD-211 on reset", "Reset it"], gap=100) == {
+        "error": [0], "sh-pwd-211": [1], "sh": [1], "pwd": [2], "211": [3], "on": [4], "reset": [5, 106]}
+
+
+@pytest.mark.parametrize("positions", [[0], [7], [1, 2], [3, 40, 41, 500], list(range(0, 3000, 7))])
+def test_positions_are_encoded_as_whoosh_encodes_them(positions):
+    assert encoded(positions) == make_schema()["text"].format.encode(positions) == encoded(list(positions))

@@ -21,6 +21,7 @@ from kbsearch.index.workers import WorkerFailed
 @click.argument("bench_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--split", default="dev", show_default=True, help="The folder holding queries.jsonl and qrels.tsv.")
 @click.option("--peers", is_flag=True, help="Also run Whoosh search, plain TF-IDF and bm25s (if installed).")
+@click.option("--search-page", "search", is_flag=True, help="Also run the subjects alone through the search page's code.")
 @click.option("--format", "form", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path),
               help="Where builds of benchmark articles are kept [instance/evaluate].")
@@ -28,7 +29,7 @@ from kbsearch.index.workers import WorkerFailed
               help="File the even-numbered queries as solved cases, learn, and score the odd ones cold and warm.")
 @with_appcontext
 @click.pass_context
-def evaluate_command(context: click.Context, bench_dir: Path, split: str, peers: bool, form: str,
+def evaluate_command(context: click.Context, bench_dir: Path, split: str, peers: bool, search: bool, form: str,
                      cache: Path | None, learn_half: bool) -> None:
     """Replay a benchmark's judged queries through the suggestions panel's code; print MRR@10 and more.
 
@@ -38,6 +39,7 @@ def evaluate_command(context: click.Context, bench_dir: Path, split: str, peers:
     \b
     Example:
         kbsearch evaluate ../shared/benchmarks/stackfaq --peers
+        kbsearch evaluate ../shared/benchmarks/stackfaq --search-page
         kbsearch evaluate ~/our-solved-cases --split 2026-q3 --format json
         kbsearch evaluate ../shared/benchmarks/stackfaq --learn-half --peers
     """
@@ -67,9 +69,13 @@ def evaluate_command(context: click.Context, bench_dir: Path, split: str, peers:
         click.echo(f"--learn-half: {filed} even-numbered queries filed as solved cases, learned from "
                    f"{len(warm.learned or ())}; scoring the {len(benchmark.queries)} odd-numbered ones", err=True)
         engines = [("kbsearch, cold", engines[0][1]), ("kbsearch, warm (learned)", evaluate.kbsearch_engine(warm))]
+    if search:
+        engines.append(("kbsearch search page" + (", cold" if learn_half else ""), evaluate.search_page_engine(served)))
+        if learn_half:
+            engines.append(("kbsearch search page, warm", evaluate.search_page_engine(warm)))
     if peers:
         articles = evaluate.visible_articles(served)
-        engines += [("whoosh search (BM25F)", evaluate.whoosh_engine(served)),
+        engines += [("whoosh search (BM25F)", peer_engines.whoosh_engine(served)),
                     ("plain TF-IDF cosine", peer_engines.tfidf_engine(articles))]
         bm25 = peer_engines.bm25s_engine(articles)
         if bm25 is None:

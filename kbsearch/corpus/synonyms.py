@@ -55,10 +55,12 @@ class Synonyms:
     def __post_init__(self) -> None:
         # first stem of a term -> (its stems in a row, the terms it finds): a text is read once
         self._by_first: dict[str, list[tuple[tuple[str, ...], tuple[Term, ...]]]] = {}
+        self._own: dict[tuple[str, ...], tuple[str, ...]] = {}  # a term's stems in a row -> its searchable stems
         for rule in self.rules:
             for term in rule.terms:
                 finds = rule.finds if rule.finds is not None else tuple(t for t in rule.terms if t is not term)
                 self._by_first.setdefault(term.match[0], []).append((term.match, finds))
+                self._own[term.match] = term.stems
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -76,6 +78,25 @@ class Synonyms:
                             if stem not in skip:
                                 added.setdefault(stem, i * 1000 + number)
         return added
+
+    def occurrences(self, text: str) -> list[tuple[tuple[str, ...], list[tuple[str, ...]]]]:
+        """Each term found in ``text``, as its searchable stems, with the searchable stems of each
+        term it finds: what the search page matches as one or the other. A longer term found at
+        the same place wins ("forgot password" over "password")."""
+        stems = analysis.phrase_stems(text)
+        found, i = [], 0
+        while i < len(stems):
+            here = [(match, finds) for match, finds in self._by_first.get(stems[i], ())
+                    if tuple(stems[i:i + len(match)]) == match and self._own[match]]
+            if not here:
+                i += 1
+                continue
+            longest = max(len(match) for match, _ in here)
+            match = next(match for match, _ in here if len(match) == longest)
+            alternatives = {t.stems: None for m, finds in here if m == match for t in finds if t.stems}
+            found.append((self._own[match], list(alternatives)))
+            i += longest
+        return found
 
     def to_data(self) -> dict[str, Any]:
         """Plain data for the build's ``synonyms.json``."""

@@ -71,14 +71,34 @@ def _stem(word: str) -> str:
 
 
 def analyze(text: str) -> list[str]:
-    """The stems of ``text``, in order.
+    """The stems of ``text``, in order (a list the caller must not change).
 
     One comprehension filters and stems (measured fastest: a reindex spends most of its
     time here). ``cached(word) or`` is exact: an empty stem, if any, is just stemmed again.
+    A reindex analyses an article's texts twice, for the word counts and for the full-text
+    index's positions: the last few long texts' stems are kept, by identity, for the second time.
     """
+    if len(text) >= _RECENT_LENGTH:
+        recent = _RECENT.get(id(text))
+        if recent is not None and recent[0] is text:
+            return recent[1]
     cached = _STEMS.get
-    return [cached(word) or _stem(word) for word in _words(text)
-            if len(word) >= _MIN_LENGTH and word not in STOP_WORDS]
+    stems = [cached(word) or _stem(word) for word in _words(text)
+             if len(word) >= _MIN_LENGTH and word not in STOP_WORDS]
+    if len(text) >= _RECENT_LENGTH:
+        if len(_RECENT) >= _RECENT_TEXTS:
+            del _RECENT[next(iter(_RECENT))]
+        _RECENT[id(text)] = (text, stems)  # holds ``text``: its id is not reused while it is here
+    return stems
+
+
+_RECENT: dict[int, tuple[str, list[str]]] = {}
+_RECENT_TEXTS, _RECENT_LENGTH = 8, 200
+
+
+def _kept(text: str) -> int:
+    """How many words of ``text`` ``analyze`` keeps, without stemming them."""
+    return sum(1 for word in _words(text) if len(word) >= _MIN_LENGTH and word not in STOP_WORDS)
 
 
 def analyze_words(text: str) -> list[tuple[str, str]]:
@@ -103,6 +123,19 @@ def analyze_spans(text: str) -> list[tuple[str, str, int, int]]:
     return spans
 
 
+# Error codes ("SH-PWD-211", "E-1042-B"): words joined by hyphens, one of them with a digit.
+# The words are kept as words and the whole code is one more unit, so a code finds only the
+# articles quoting it, not every article with "sh" in a code. Dotted names ("System.IO",
+# "file.txt") and hex codes ("0x80070005") are single words of ``_TOKEN`` already.
+_CODE = re.compile(r"(?<![\w-])\w+(?:-\w+)+(?![\w-])")
+_DIGIT = re.compile(r"\d")
+
+
+def code_units(text: str) -> list[tuple[str, int, int]]:
+    """Each error code in ``text`` as (lower-cased code, start, end)."""
+    return [(m.group().lower(), m.start(), m.end()) for m in _CODE.finditer(text) if _DIGIT.search(m.group())]
+
+
 def stem(word: str) -> str:
     """The stem of one lower-cased word, stop word or not (Whoosh's untokenised query terms)."""
     return _STEMS.get(word) or _stem(word)
@@ -115,3 +148,38 @@ def phrase_stems(text: str) -> list[str]:
     and ``analyze`` drops "in".
     """
     return [_STEMS.get(word) or _stem(word) for word in _words(text)]
+
+
+def positions(texts: list[str], gap: int = 0) -> dict[str, list[int]]:
+    """Each stem of ``texts`` with the positions of its words (counting the words kept), the
+    texts ``gap`` positions apart; and each error code at its first word's position, as one more
+    term: what the full-text index stores for phrases. A code starts at a token boundary (its
+    lookbehind asks for a non-word), so the words before it are counted in the text cut there."""
+    found: dict[str, list[int]] = {}
+    start = 0
+    for part in texts:
+        stems = analyze(part)
+        if "-" in part:  # a code's words are kept words: count those before it
+            counted, last = 0, 0
+            for unit, begin, end in code_units(part):
+                counted += _kept(part[last:begin])
+                found.setdefault(unit, []).append(start + counted)
+                last = begin
+        for pos, stemmed in enumerate(stems, start):
+            where = found.get(stemmed)
+            if where is None:
+                found[stemmed] = [pos]
+            else:
+                where.append(pos)
+        start += len(stems) + gap
+    return found
+
+
+def with_units(text: str, spans: list[tuple[str, str, int, int]]) -> list[tuple[str, str, int, int]]:
+    """``spans`` of a query with each error code's words replaced by the code itself, so that
+    ``SH-PWD-211`` searches for the code, not for "sh" and "pwd" and "211"."""
+    for unit, start, end in reversed(code_units(text)):
+        inside = [i for i, span in enumerate(spans) if start <= span[2] < end]
+        if inside:
+            spans[inside[0]:inside[-1] + 1] = [(unit, unit, start, end)]
+    return spans

@@ -19,10 +19,10 @@ from pathlib import Path
 from kbsearch.corpus.articles import Article
 from kbsearch.corpus.loader import scan, taxonomy_path
 from kbsearch.evaluation import metrics
-from kbsearch.index import assemble, fulltext, layout, opened
+from kbsearch.index import assemble, layout, opened
 from kbsearch.index.opened import Build
 from kbsearch.index.reindex import build
-from kbsearch.ranking import suggest
+from kbsearch.ranking import results, suggest
 
 Engine = Callable[[str, str], list[str]]  # (subject, description) -> article ids, best first
 DIGEST_FILE = "SOURCE_DIGEST"
@@ -144,10 +144,11 @@ def kbsearch_engine(served: Build, limit: int = metrics.K, min_score: float = su
     return answer
 
 
-def whoosh_engine(served: Build, limit: int = metrics.K) -> Engine:
-    """The project's own Whoosh search (BM25F fields) over the same build, subject and description as one text."""
+def search_page_engine(served: Build, limit: int = metrics.K) -> Engine:
+    """Exactly the search page's path: the subject alone as a short query through ``results.search_page``."""
     def answer(subject: str, description: str) -> list[str]:
-        return [i for i, _ in fulltext.rank(served.index, f"{subject} {description}", limit)]
+        found = results.search_page(served, subject or description, None, 1, limit)
+        return [c.id for c in found.results + found.more]  # page 1 as shown: "some of your words" below
     return answer
 
 

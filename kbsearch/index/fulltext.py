@@ -1,18 +1,24 @@
-"""The Whoosh full-text index: schema, writing a build, and searching it.
+"""The Whoosh full-text index: schema, writing a build, and matching the search page's queries.
 
-The only module that imports Whoosh. Callers get plain ``Candidate`` dataclasses, never
-Whoosh objects, because hits are only readable while their searcher is open.
+The only module that imports Whoosh (but for ``evaluation.peers``, which ranks with it), so it
+is longer than the others. Callers get plain data (``Found``: a mask of documents and the words
+searched), never Whoosh objects, which are only readable while their searcher is open.
 """
 
 from __future__ import annotations
 
-import os
-import re
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterable
+from functools import reduce
+from itertools import islice
 from pathlib import Path
 
-from whoosh import index, query
+import numpy as np
+from whoosh import index, qparser, query
 from whoosh.analysis import Token, Tokenizer
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.reading import MultiReader
 from whoosh.searching import Searcher
@@ -20,11 +26,10 @@ from whoosh.system import pack_uint
 
 from kbsearch.corpus import text
 from kbsearch.corpus.articles import Article
-from kbsearch.corpus.words import ArticleWords, Counts
-
-# Titles say what an article solves, summaries and tags say it in other words, and the
-# body says everything else: weight them in that order (BM25F field boosts).
-FIELD_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
+from kbsearch.corpus.synonyms import Synonyms
+from kbsearch.corpus.words import ArticleWords
+from kbsearch.index import documents
+from kbsearch.index.documents import MAX_EXPANSIONS, TITLE_BOOST, Found
 
 
 class StemTokenizer(Tokenizer):
@@ -40,6 +45,8 @@ class StemTokenizer(Tokenizer):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)  # one, reused: as Whoosh's
         if tokenize:
             spans = text.analyze_spans(value)
+            if mode == "query" and "-" in value:  # an error code is searched as one unit
+                spans = text.with_units(value, spans)
         else:  # a range query's ends: each is one word
             spans = [(text.stem(value.lower()), value.lower(), 0, len(value))] if value else []
         for pos, (stem, _, start, end) in enumerate(spans, start_pos):
@@ -54,53 +61,59 @@ class StemTokenizer(Tokenizer):
 
 
 class CountedText(TEXT):
-    """A text field that is given the stem counts ``kbsearch.words`` made rather than the text.
-
-    Whoosh would otherwise analyse every text a second time, the same way (``StemTokenizer``,
-    which still parses queries). Counts carry no positions, so there are no phrase queries:
-    nothing asks for them, and BM25F scores need only frequencies and lengths.
-    """
+    """A text field given the positions ``text.positions`` found rather than the text: Whoosh
+    would otherwise analyse every text a second time, the same way (``StemTokenizer``, which still
+    parses queries). Positions serve phrases; an error code is one more term at its first word's."""
 
     def __init__(self, **kwargs):
-        super().__init__(phrase=False, analyzer=StemTokenizer(), **kwargs)
+        super().__init__(phrase=True, analyzer=StemTokenizer(), **kwargs)
 
     def index(self, value, **kwargs):
-        if isinstance(value, Counts):  # what Whoosh's Frequency format makes of the text
+        if isinstance(value, dict):  # what Whoosh's Positions format makes of the text
             boost = self.format.field_boost
-            return [(term.encode("utf-8"), n, n * boost, pack_uint(n)) for term, n in value.items()]
+            return [(term.encode("utf-8"), len(p), len(p) * boost, encoded(p)) for term, p in value.items()]
         return super().index(value, **kwargs)
+
+
+_ONE = pack_uint(1)
+_SINGLE: dict[int, bytes] = {}  # a word's one position, encoded: at most 65,536 of them
+
+
+def encoded(positions: list[int]) -> bytes:
+    """Whoosh's ``Positions.encode``, the same bytes, without its loop per position (most words
+    occur once in an article): the count, then the pickled gaps between positions."""
+    if len(positions) == 1:
+        value = _SINGLE.get(positions[0])
+        if value is None:
+            value = _ONE + pickle.dumps(positions, 2)
+            if positions[0] < 1 << 16:
+                _SINGLE[positions[0]] = value
+        return value
+    return pack_uint(len(positions)) + pickle.dumps([positions[0]] + [b - a for a, b in zip(positions, positions[1:])], 2)
+
+
+def codec() -> W3Codec:
+    """Whoosh's codec with posting blocks left uncompressed (written and read without zlib) and
+    the lists of terms in few articles kept in the term table (no block to write or read)."""
+    return W3Codec(compression=COMPRESSION, inlinelimit=INLINE)
+
+
+COMPRESSION, INLINE = 0, 1
+# At 50,000 articles a term's bits are 6.5 kB: the cache holds at most 27 MB a worker.
+CACHED_DF, CACHED_TERMS = 256, 4096
 
 
 def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
-        title=CountedText(stored=True, field_boost=FIELD_BOOSTS["title"]),
-        summary=CountedText(stored=True, field_boost=FIELD_BOOSTS["summary"]),
-        tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=FIELD_BOOSTS["tags"]),
-        body=CountedText(),  # plain text for snippets is in the build's texts.bin
+        title=CountedText(stored=True, field_boost=TITLE_BOOST),
+        text=CountedText(),  # title, summary, tags and body (plain text for snippets is in texts.bin)
+        summary=STORED(),
         type=ID(stored=True),
         category=ID(stored=True),
         subcategory=ID(stored=True),
         updated=STORED(),
-        markdown=STORED(),  # the cleaned Markdown, for the article page
     )
-
-
-def _document(article: Article, words: ArticleWords) -> dict:
-    return {
-        "id": article.id,
-        "title": words.title,
-        "_stored_title": article.title,
-        "summary": words.summary,
-        "_stored_summary": article.summary,
-        "tags": ",".join(article.tags),
-        "body": words.body,
-        "type": article.type,
-        "category": article.category or "",
-        "subcategory": article.subcategory or "",
-        "updated": article.updated.isoformat() if article.updated else None,
-        "markdown": article.body,
-    }
 
 
 class ShardWriter:
@@ -112,11 +125,11 @@ class ShardWriter:
 
     def __init__(self, directory: Path):
         directory.mkdir(parents=True)
-        self._writer = index.create_in(str(directory), make_schema()).writer(limitmb=1024)
+        self._writer = index.create_in(str(directory), make_schema()).writer(limitmb=1024, codec=codec())
         self.count = 0
 
     def add(self, article: Article, words: ArticleWords) -> None:
-        self._writer.add_document(**_document(article, words))
+        self._writer.add_document(**documents.document(article))
         self.count += 1
 
     def commit(self) -> int:
@@ -146,9 +159,9 @@ def patch_index(previous: Path, directory: Path, removed: Collection[str],
     Deleted documents stay in their segment until Whoosh merges it; once they would be over
     ``max_deleted`` of the index, return False without writing anything: rewrite it whole.
     """
-    shards = _shards(previous)
-    if not shards:
-        return False
+    shards = documents.shards(previous)
+    if not shards or "text" not in index.open_dir(str(shards[0])).schema:
+        return False  # none, or written before the ``text`` field: write it whole
     total = deleted = 0
     for shard in shards:
         with index.open_dir(str(shard)).reader() as reader:
@@ -158,16 +171,13 @@ def patch_index(previous: Path, directory: Path, removed: Collection[str],
         return False
     for shard in shards:
         target = directory / shard.name
-        target.mkdir(parents=True)
-        for path in shard.iterdir():
-            if path.is_file() and not path.name.endswith("LOCK"):
-                os.link(path, target / path.name)
+        documents.link_shard(shard, target)
         with index.open_dir(str(target)).writer() as writer:  # commits when the block ends
             for article_id in removed:
                 writer.delete_by_term("id", article_id)
             if shard == shards[-1]:
                 for article, words in added:
-                    writer.add_document(**_document(article, words))
+                    writer.add_document(**documents.document(article))
     return True
 
 
@@ -182,6 +192,10 @@ class FullText:
     def __init__(self, shards: list[index.Index]):
         self.shards = shards
         self.schema = shards[0].schema
+        self.parsers: dict[bool, qparser.QueryParser] = {}  # made on first use, then shared
+        self.matching: Searcher | None = None  # one for ``find``: a build never changes, opening one took 3 ms
+        self.lock = threading.Lock()  # its files are read by seek and read: one query at a time
+        self.common: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # see ``_term_docs``
 
     def searcher(self) -> Searcher:
         if len(self.shards) == 1:
@@ -194,54 +208,165 @@ def open_index(directory: Path) -> FullText:
 
     :raise whoosh.index.EmptyIndexError: no index in ``directory`` (the caller reports it).
     """
-    shards = _shards(directory)
+    shards = documents.shards(directory)
     if not shards:
         raise index.EmptyIndexError(f"no full-text index in {directory}")
     return FullText([index.open_dir(str(shard)) for shard in shards])
 
 
-def _shards(directory: Path) -> list[Path]:
-    return sorted((p for p in Path(directory).glob("[0-9]*") if p.name.isdigit()), key=lambda p: int(p.name))
-
-
 def get_document(ix: FullText, article_id: str) -> dict | None:
     """The stored fields of one article, or None when the build does not hold it."""
     with ix.searcher() as searcher:
-        fields = searcher.document(id=article_id)
-        return dict(fields) if fields else None
+        return dict(searcher.document(id=article_id) or {}) or None
 
 
-MAX_TERMS = 32  # a pasted essay still answers quickly: its first distinct words are enough
-_WORD = re.compile(r"\w+")
+# --- the search page's query language (``kbsearch.index.matching`` decides what to ask) ---
+_LEFT_OUT = (qparser.RangePlugin, qparser.BoostPlugin, qparser.EveryPlugin, qparser.GroupPlugin,
+             qparser.OperatorsPlugin, qparser.SingleQuotePlugin)  # no ranges, boosts, groups nor AND/OR/NOT
+Postings = dict[tuple[str, str], np.ndarray]  # one query's term lists, read once for AND and OR
 
 
-def build_query(ix: FullText, text: str) -> query.Query | None:
-    """An OR over the words of ``text`` in every field, rewarding documents that match more.
+def find(ix: FullText, q: str, any_word: bool, synonyms: Synonyms, postings: Postings) -> Found:
+    """The documents matching ``q``: all its words (or any), "phrases", ``field:word``, ``-word``,
+    ``+word`` and ``prefix*`` (its first ``MAX_EXPANSIONS`` words); a word or words of a synonym
+    term also match its synonyms (a term of several words as a phrase). ``postings`` keeps the
+    term lists read, for the next call on the same query.
 
-    Built from analysed words, not parsed: no input can be a syntax error, and operators or
-    field names a customer types are just words.
-    """
-    analyzer = ix.schema["body"].analyzer
-    stems = list(dict.fromkeys(t.text for t in analyzer(text)))[:MAX_TERMS]
-    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))[:MAX_TERMS]
-    clauses = []
-    for stem in stems:
-        clauses.extend(query.Term(f, stem) for f in ("title", "summary", "body"))
-    clauses.extend(query.Term("tags", w) for w in words)
-    if not stems and not words:
-        return None
-    return query.Or(clauses, scale=0.9)
+    :raise Exception: whatever Whoosh's parser or matchers raise (the caller searches plain words then)."""
+    with ix.lock:
+        searcher = ix.matching = ix.matching or ix.searcher()
+        reader = searcher.reader()
+
+        def expand(node: query.Query) -> query.Query:
+            if isinstance(node, query.Prefix):
+                words = islice(reader.expand_prefix(node.fieldname, node.text), MAX_EXPANSIONS)
+                return query.Or([query.Term(node.fieldname, documents.as_str(word)) for word in words])
+            return query.NullQuery if isinstance(node, query.Wildcard) else node
+        parsed = _parser(ix, any_word).parse(q).accept(expand).normalize()
+        searched = [(f, documents.as_str(t)) for f, t in parsed.iter_all_terms(phrases=True)]
+        docs = _docs(_with_synonyms(parsed, q, synonyms), ix, postings)
+        return Found(docs, searched)
 
 
-def rank(ix: FullText, text: str, limit: int = 10) -> list[tuple[str, float]]:
-    """Whoosh's own BM25F ranking of ``text``: (id, score) pairs, best first.
+def _parser(ix: FullText, any_word: bool) -> qparser.QueryParser:
+    parser = ix.parsers.get(any_word)
+    if parser is None:
+        parser = qparser.QueryParser("text", ix.schema, group=qparser.OrGroup if any_word else qparser.AndGroup)
+        for plugin in _LEFT_OUT:
+            parser.remove_plugin_class(plugin)
+        parser.add_plugin(qparser.PlusMinusPlugin(r"(?:^|(?<=\s))\+", r"(?:^|(?<=\s))-"))  # not "SH-PWD-211"
+        ix.parsers[any_word] = parser
+    return parser
 
-    Not on the serving path (pages and suggestions rank on the model's matrices); kept as a
-    peer for ``kbsearch evaluate --peers``. Whoosh's coordination bonus counts the words each
-    segment holds, so scores move a little with how the index is split into shards and segments.
-    """
-    q = build_query(ix, text)
-    if q is None:
-        return []
-    with ix.searcher() as searcher:
-        return [(hit["id"], float(hit.score)) for hit in searcher.search(q, limit=limit)]
+
+def _with_synonyms(node: query.Query, q: str, synonyms: Synonyms) -> query.Query:
+    """``node`` with the words of each synonym term of ``q`` (outside quotes and fields) matching
+    either those words or one of the term's synonyms: "2fa" finds "two-step verification"."""
+    if not synonyms:
+        return node
+    group = node if isinstance(node, (query.And, query.Or)) else None
+    children = list(group.subqueries) if group is not None else [node]
+    plain = [i for i, child in enumerate(children) if isinstance(child, query.Term) and child.fieldname == "text"]
+    for own, alternatives in synonyms.occurrences(q):
+        taken = []
+        for stem in own:
+            at = next((i for i in plain if i not in taken and children[i].text == stem), None)
+            if at is not None:
+                taken.append(at)
+        if len(taken) != len(own):
+            continue
+        either = [query.And([children[i] for i in taken]) if len(taken) > 1 else children[taken[0]]]
+        either += [query.Phrase("text", list(stems)) if len(stems) > 1 else query.Term("text", stems[0])
+                   for stems in alternatives]
+        children[taken[0]] = query.Or(either)
+        for i in taken[1:]:
+            children[i] = query.NullQuery
+        plain = [i for i in plain if i not in taken]
+    if group is None:
+        return children[0]
+    return type(group)([child for child in children if child is not query.NullQuery]).normalize()
+
+
+def _docs(node: query.Query, ix: FullText, postings: Postings) -> np.ndarray:
+    """The documents ``node`` matches, as a mask over document numbers (deleted ones included:
+    ``documents_by_id`` leaves them out). A term's ids are read a block at a time; a phrase is
+    tried only where its words all are, then by Whoosh's phrase matcher."""
+    searcher = ix.matching
+    reader = searcher.reader()
+    if isinstance(node, query.Term):
+        key = (node.fieldname, documents.as_str(node.text))
+        if key not in postings:
+            postings[key] = _term_docs(ix, reader, key)
+        return postings[key]
+    if isinstance(node, query.And) and node.subqueries:  # the rarest first: an empty one ends it
+        found = None
+        for child in sorted(node.subqueries, key=lambda c: _cost(c, reader)):
+            docs = _docs(child, ix, postings)
+            found = docs if found is None else found & docs
+            if not found.any():
+                break
+        return found
+    if isinstance(node, query.Or) and node.subqueries:
+        return reduce(np.logical_or, (_docs(child, ix, postings) for child in node.subqueries))
+    if isinstance(node, query.AndNot):
+        return _docs(node.a, ix, postings) & ~_docs(node.b, ix, postings)
+    found = np.zeros(reader.doc_count_all(), dtype=bool)
+    if isinstance(node, query.Phrase):
+        if not _docs(query.And([query.Term("text", word) for word in node.words]), ix, postings).any():
+            return found
+    if node is not query.NullQuery:
+        found[np.fromiter(searcher.docs_for_query(node), dtype=np.int64)] = True
+    return found
+
+
+def _term_docs(ix: FullText, reader, key: tuple[str, str]) -> np.ndarray:
+    """The mask of the documents holding one term. A term in ``CACHED_DF`` documents or more is
+    kept, as bits, in the build's ``common`` (the ``CACHED_TERMS`` used last): reading a common
+    word's positions is most of a query's time, and a build never changes."""
+    kept = ix.common.get(key)
+    if kept is not None:
+        ix.common.move_to_end(key)
+        return np.unpackbits(kept, count=reader.doc_count_all()).view(bool)
+    docs = np.zeros(reader.doc_count_all(), dtype=bool)
+    ids = _postings(reader, *key)
+    docs[ids] = True
+    if len(ids) >= CACHED_DF:
+        ix.common[key] = np.packbits(docs)
+        if len(ix.common) > CACHED_TERMS:
+            ix.common.popitem(last=False)
+    return docs
+
+
+def _cost(node: query.Query, reader) -> int:
+    if isinstance(node, query.Term):
+        return reader.doc_frequency(node.fieldname, node.text)
+    return 1 << 40  # groups and phrases after the terms that may rule everything out
+
+
+def _postings(reader, fieldname: str, word: str) -> np.ndarray:
+    """The documents holding ``word`` in ``fieldname``, deleted ones included, sorted.
+
+    Whoosh's own ``all_ids`` yields one id at a time in Python (tens of ms for a common word
+    at 50,000 articles); a W3 posting block is a pickled tuple of delta-coded ids, decoded here
+    with numpy. Other matchers (a term stored inline with its one document) go the slow way."""
+    parts = []
+    for leaf, offset in reader.leaf_readers():
+        if (fieldname, word) not in leaf:
+            continue
+        matcher = leaf.postings(fieldname, word)
+        matcher = getattr(matcher, "child", matcher)  # under a deletion filter: the ids it filters
+        parts.append(_all_ids(matcher) + offset)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _all_ids(matcher) -> np.ndarray:
+    if not isinstance(matcher, W3LeafMatcher) or matcher._byteids:
+        return np.fromiter(matcher.all_ids(), dtype=np.int64)
+    blocks = []
+    while True:
+        if matcher._data is None:
+            matcher._read_data()
+        blocks.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)))
+        if matcher._lastblock:
+            return np.concatenate(blocks)
+        matcher._goto(matcher._nextoffset)

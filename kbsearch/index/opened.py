@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from kbsearch.corpus.synonyms import Synonyms
-from kbsearch.index import fulltext, layout
+from kbsearch.index import fulltext, layout, matching
 from kbsearch.index.textstore import TextStore
 from kbsearch.ranking import spelling
 from kbsearch.ranking.learned import Learned
 from kbsearch.ranking.model import ModelMismatch, TfidfRanker
+from kbsearch.ranking.served import Matched
 
 
 class IndexNotBuilt(Exception):
@@ -44,6 +45,13 @@ class Build:
     pages: TextStore | None = None  # each article page's body, sanitised HTML, by ranker row (None: not opened)
     synonyms: Synonyms = field(default_factory=Synonyms)  # the articles' synonyms.yml, as the reindex parsed it
     learned: Learned | None = None  # what solved cases taught this build (never shown; None: nothing)
+    matcher: matching.Matcher | None = None  # made by ``load``, or on first use
+
+    def match(self, q: str) -> Matched | None:
+        """The articles the search-page query ``q`` matches (``Served.match``)."""
+        if self.matcher is None:  # a Build made by hand (scripts/bench_suggest.py): made once
+            object.__setattr__(self, "matcher", matching.Matcher(self.index, self.ranker, self.synonyms))
+        return self.matcher.match(q)
 
 
 def open_current(index_dir: Path, build_id: str | None, audience: str) -> Build:
@@ -79,6 +87,8 @@ def load(path: Path) -> Build:
     manifest = layout.read_manifest(path)
     ranker = TfidfRanker.load(path / layout.MODEL)
     ix = fulltext.open_index(path / layout.FULL_TEXT)
+    if "text" not in ix.schema:  # written before the search page matched on Whoosh: no phrases, no `text`
+        raise ModelMismatch("its full-text index has no `text` field")
     details = json.loads((path / layout.CATALOG).read_text(encoding="utf-8"))
     vocabulary = spelling.load(path / layout.VOCABULARY)
     spelling.deletion_index(vocabulary)  # made now, not by the first request that mistypes (~0.5 s at 16k words)
@@ -87,4 +97,5 @@ def load(path: Path) -> Build:
         if synonyms_file.exists() else Synonyms()
     learned = Learned.load(path / layout.LEARNED)
     return Build(path.name, path, manifest, ix, ranker, details, vocabulary, TextStore(path), TextStore(path, "html"),
-                 synonyms, learned.bind(ranker.positions_) if learned is not None else None)
+                 synonyms, learned.bind(ranker.positions_) if learned is not None else None,
+                 matching.Matcher(ix, ranker, synonyms))

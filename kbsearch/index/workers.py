@@ -206,9 +206,10 @@ def _work(k: int, inbox: Connection, outbox: Connection, shard: Path, reindex: i
         writer = fulltext.ShardWriter(shard)
         while (job := inbox.recv()) is not None:
             i, files = job
-            entries = parse_chunk(files, taxonomy, ignore)
-            rendered = {}
-            for rel, (_, outcome, words) in entries:
+            entries, rendered = [], {}
+            for rel, data in files:  # each indexed as soon as parsed: ``text.analyze`` still holds its stems
+                entries += parse_chunk([(rel, data)], taxonomy, ignore)
+                _, outcome, words = entries[-1][1]
                 if isinstance(outcome, Article) and visible_to(outcome, audience):
                     writer.add(outcome, words)
                     rendered[rel] = render.article_html(outcome.body).encode("utf-8")

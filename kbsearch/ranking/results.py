@@ -1,21 +1,23 @@
-"""The search page's results: ranked, filtered, counted and paged on the build's matrices.
+"""The search page's results: matched by the full-text index, ranked, counted and paged on the matrices.
 
-The same scoring as the suggestions panel (TF-IDF cosine fused with BM25F), over the
-query's own word columns, so a page costs the articles sharing its words: totals and
-facet counts are exact, and only the shown page reads article text, for snippets.
+The build's ``match`` (Whoosh, through ``kbsearch.index.matching``) says which articles a
+query matches: all its words, else any, with phrases, fields, ``-word`` and ``prefix*``.
+They are ordered by the suggestions panel's scoring (TF-IDF cosine fused with BM25F) of the
+words searched for; totals and facet counts are those of the match set, exact, and only the
+shown page reads article text, for snippets.
 """
 
 from __future__ import annotations
 
 import html
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from kbsearch.corpus import text
 from kbsearch.ranking import snippets, spelling
-from kbsearch.ranking.model import FACETS
+from kbsearch.ranking.model import FACETS, TfidfRanker
 from kbsearch.ranking.served import Served
 from kbsearch.ranking.suggest import added_synonyms
 
@@ -41,6 +43,8 @@ class SearchPage:
     pages: int
     facets: dict[str, dict[str, int]]
     suggestion: str | None
+    mode: str = "all"  # "any": no article had all the words; these have some (the page says so)
+    more: list[Candidate] = field(default_factory=list)  # fewer than a page had all the words: some of them
 
 
 MAX_WORDS = 32  # a pasted essay still answers quickly: its first distinct words are enough
@@ -56,38 +60,55 @@ def search_page(build: Served, q: str, filters: dict[str, str | None] | None = N
     """
     started = time.perf_counter()
     ranker = build.ranker
-    words = text.analyze_words(q)
-    allowed = set(list(dict.fromkeys(stem for stem, _ in words))[:MAX_WORDS])
-    words = [w for w in words if w[0] in allowed]
+    found = build.match(q)
+    matched = found.rows if found is not None else np.zeros(0, dtype=np.int64)
+    stems = found.stems[:MAX_WORDS] if found is not None else []
+    words = [(stem, stem) for stem in stems]
     added = added_synonyms(ranker, build.synonyms, {"q": (q, words)})
     if added:  # as many as the words: a pasted essay does not grow without bound
         added["q"] = dict(list(added["q"].items())[:MAX_WORDS])
     scored = ranker.score({"q": words}, added=added)
     scores = scored.scores if scored is not None else np.zeros(len(ranker), dtype=np.float32)
     scores = build.learned.boost((s for s, _ in words), scores, scored) if build.learned else scores  # never shown
-    mask = scores > 0
+    matched = _filtered(ranker, matched, filters)
+    facets = ranker.facet_counts(matched)
+    total = len(matched)
+    best = page_rows(matched, scores, page, per_page)
+    if found is not None and len(found.also) and page == 1 and len(best) < per_page:
+        also = _filtered(ranker, found.also, filters)
+        more = page_rows(also, scores, 1, per_page - len(best))
+    else:
+        more = np.zeros(0, dtype=np.int64)
+    searched = set(stems)
+    words = [pair for pair in text.analyze_words(q) if pair[0] in searched]
+    words += [(stem, stem) for stem in stems] + [(p, p) for p in (found.prefixes if found is not None else [])]
+    prefixes = sorted({part for pair in words for part in pair}, key=len, reverse=True)  # longest match wins
+    wanted = set(found.stems + found.prefixes) if found is not None else set()
+
+    def candidate(i: int) -> Candidate:
+        article_id = ranker.article_id(i)
+        details = build.details[article_id]
+        return Candidate(
+            id=article_id, title=details["title"], type=details["type"], category=details["category"] or None,
+            subcategory=details["subcategory"] or None, summary=details["summary"],
+            snippet=snippets.snippet(build.texts.get(i), prefixes, wanted) or html.escape(details["summary"]),
+            score=float(scores[i]), updated=details["updated"])
+    within_budget = time.perf_counter() - started < OPTIONAL_SECONDS
+    suggestion = spelling.suggest_text(q, build.vocabulary) if build.vocabulary and total < 3 and within_budget \
+        else None
+    return SearchPage([candidate(i) for i in best], total, page, (total + per_page - 1) // per_page, facets,
+                      suggestion, found.mode if found is not None else "all", [candidate(i) for i in more])
+
+
+def _filtered(ranker: TfidfRanker, rows: np.ndarray, filters: dict[str, str | None] | None) -> np.ndarray:
+    """``rows`` in every facet ``filters`` asks for, ascending."""
+    mask = np.zeros(len(ranker), dtype=bool)
+    mask[rows] = True
     for name in FACETS:
         wanted = (filters or {}).get(name)
         if wanted:
             mask &= ranker.in_facet(name, wanted)
-    matched = np.flatnonzero(mask)
-    facets = ranker.facet_counts(matched)
-    total = len(matched)
-    best = page_rows(matched, scores, page, per_page)
-    prefixes = sorted({part for pair in words for part in pair}, key=len, reverse=True)  # longest match wins
-    results = []
-    for i in best:
-        article_id = ranker.article_id(i)
-        details = build.details[article_id]
-        results.append(Candidate(
-            id=article_id, title=details["title"], type=details["type"], category=details["category"] or None,
-            subcategory=details["subcategory"] or None, summary=details["summary"],
-            snippet=snippets.snippet(build.texts.get(i), prefixes) or html.escape(details["summary"]),
-            score=float(scores[i]), updated=details["updated"]))
-    within_budget = time.perf_counter() - started < OPTIONAL_SECONDS
-    suggestion = spelling.suggest_text(q, build.vocabulary) if build.vocabulary and total < 3 and within_budget \
-        else None
-    return SearchPage(results, total, page, (total + per_page - 1) // per_page, facets, suggestion)
+    return np.flatnonzero(mask)
 
 
 def page_rows(matched: np.ndarray, scores: np.ndarray, page: int, per_page: int) -> np.ndarray:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+import numpy as np
 
 from kbsearch.corpus.synonyms import Synonyms
 from kbsearch.ranking.learned import Learned
@@ -14,6 +17,17 @@ class Texts(Protocol):
     def get(self, row: int) -> str:
         """The plain text of the article in model row ``row``."""
         ...
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The articles a search-page query matches (``Served.match``)."""
+
+    rows: np.ndarray  # model rows, ascending
+    mode: str  # "all": every word matched; "any": no article had them all, these have some
+    stems: list[str]  # the words searched for (stems, error codes), prohibited ones left out
+    prefixes: list[str]  # the beginnings of words a "prefix*" searched for
+    also: np.ndarray  # "all" but fewer than a page: rows with some of the words only, offered below
 
 
 class Served(Protocol):
@@ -36,3 +50,7 @@ class Served(Protocol):
 
     @property
     def learned(self) -> Learned | None: ...  # what solved cases taught the build (None: nothing)
+
+    def match(self, q: str) -> Matched | None:
+        """The articles the search-page query ``q`` matches; None when it searches for nothing."""
+        ...

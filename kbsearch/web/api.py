@@ -75,6 +75,11 @@ def status():
                     "articles": m["indexed"]})
 
 
+def _result(c) -> dict:
+    return {"id": c.id, "title": c.title, "type": c.type, "category": c.category, "subcategory": c.subcategory,
+            "url": article_url(c.id), "snippet": c.snippet, "score": round(c.score, 4), "updated": c.updated}
+
+
 @bp.get("/search")
 def search_articles():
     """Full-text search: results, total, pages, facet counts and a "did you mean"."""
@@ -93,9 +98,7 @@ def search_articles():
     chosen = {"type": kind, "category": category, "subcategory": subcategory}
     found = results.search_page(build, q, chosen, page, per_page)
     answer = {
-        "results": [{"id": c.id, "title": c.title, "type": c.type, "category": c.category,
-                     "subcategory": c.subcategory, "url": article_url(c.id), "snippet": c.snippet,
-                     "score": round(c.score, 4), "updated": c.updated} for c in found.results],
+        "results": [_result(c) for c in found.results], "matched": found.mode, "more": [_result(c) for c in found.more],
         "total": found.total, "page": found.page, "pages": found.pages,
         "facets": found.facets, "suggestion": found.suggestion,
     }

@@ -127,9 +127,14 @@ STATUS = {"type": "object", "required": ["build_id", "created", "audience", "art
 
 SEARCH_PAGE = {
     "type": "object", "additionalProperties": False,
-    "required": ["results", "total", "page", "pages", "facets", "suggestion"],
+    "required": ["results", "matched", "more", "total", "page", "pages", "facets", "suggestion"],
     "properties": {
         "results": {"type": "array", "items": SEARCH_RESULT},
+        "matched": {"enum": ["all", "any"], "description": (
+            "all: the results hold every word of q; any: none held them all, these hold some")},
+        "more": {"type": "array", "items": SEARCH_RESULT, "description": (
+            "on page 1 when fewer than a page hold every word: articles holding some, best first, "
+            "not counted in total or facets")},
         "total": {"type": "integer"}, "page": {"type": "integer"}, "pages": {"type": "integer"},
         "facets": {"type": "object", "required": ["type", "category", "subcategory"], "additionalProperties": False,
                    "properties": {f: COUNTS for f in ("type", "category", "subcategory")}},
