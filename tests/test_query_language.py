@@ -14,10 +14,12 @@ from kbsearch.ranking import results
 
 ARTICLES = {
     "accounts/reset-link.md": ("Password reset link expired", "",
-                               "Error SH-PWD-211: this password reset link has expired. Request a new link."),
+                               "Error SH-PWD-211: this password reset link has expired. Request a new link. "
+                               "Turn on 2-step verification."),
     "accounts/locked.md": ("Account locked after failed sign-ins", "",
                            ("Your account is locked after five wrong passwords. To reset it, wait 30 minutes; "
                             "the link in the email unlocks it at once. Error SH-AUTH-107.")),
+    "accounts/mfa.md": ("Set up 2FA", "", "Turn on 2FA for every admin."),
     "billing/invoice.md": ("Download an invoice", "", "Invoices are under Billing. No password is needed."),
     "billing/refund.md": ("Refund a payment", "tags: [money]\n",
                           "Refunds take five days and show on the next invoice."),
@@ -33,7 +35,7 @@ def kb(tmp_path_factory) -> Path:
         path = root / "articles" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"---\ntitle: {title}\n{front}---\n\n{body}\n", encoding="utf-8")
-    (root / "articles" / "synonyms.yml").write_text("- [invoice, bill]\n- [reset link, magic link]\n",
+    (root / "articles" / "synonyms.yml").write_text("- [invoice, bill]\n- [reset link, magic link]\n- [2fa, 2-step verification]\n",
                                                     encoding="utf-8")
     build(root / "articles", root / "index")
     return root
@@ -152,3 +154,14 @@ def test_a_synonym_term_matches_as_one_unit(served):
     assert ids(served, "bill") == ids(served, "invoice")
     assert ids(served, "magic link") == {"accounts--reset-link"}  # "reset link" as a phrase, not "reset" and "link"
     assert ids(served, "bill download") == {"billing--invoice"}
+
+
+def test_a_phrase_goes_on_after_an_error_code(served):
+    assert ids(served, '"SH-PWD-211 this password"') == {"accounts--reset-link"}
+    assert ids(served, '"error SH-PWD-211"') == {"accounts--reset-link"}
+
+
+def test_a_synonym_written_with_a_code_and_one_with_minus_words(served):
+    both = {"accounts--reset-link", "accounts--mfa"}
+    assert ids(served, "2-step verification") == ids(served, "2fa") == both
+    assert ids(served, "2fa -invoice") == both

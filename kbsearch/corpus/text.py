@@ -87,7 +87,10 @@ def analyze(text: str) -> list[str]:
              if len(word) >= _MIN_LENGTH and word not in STOP_WORDS]
     if len(text) >= _RECENT_LENGTH:
         if len(_RECENT) >= _RECENT_TEXTS:
-            del _RECENT[next(iter(_RECENT))]
+            try:
+                del _RECENT[next(iter(_RECENT))]
+            except (KeyError, RuntimeError, StopIteration):  # another thread changed it meanwhile
+                pass
         _RECENT[id(text)] = (text, stems)  # holds ``text``: its id is not reused while it is here
     return stems
 

@@ -241,6 +241,10 @@ def find(ix: FullText, q: str, any_word: bool, synonyms: Synonyms, postings: Pos
             if isinstance(node, query.Prefix):
                 words = islice(reader.expand_prefix(node.fieldname, node.text), MAX_EXPANSIONS)
                 return query.Or([query.Term(node.fieldname, documents.as_str(word)) for word in words])
+            if isinstance(node, query.Phrase) and any("-" in word for word in node.words):
+                # a code inside a phrase is its words, which the index keeps in a row after it
+                words = [part for word in node.words for part in (text.analyze(word) if "-" in word else [word])]
+                return query.Phrase(node.fieldname, words, slop=node.slop, boost=node.boost)
             return query.NullQuery if isinstance(node, query.Wildcard) else node
         parsed = _parser(ix, any_word).parse(q).accept(expand).normalize()
         searched = [(f, documents.as_str(t)) for f, t in parsed.iter_all_terms(phrases=True)]
@@ -264,16 +268,24 @@ def _with_synonyms(node: query.Query, q: str, synonyms: Synonyms) -> query.Query
     either those words or one of the term's synonyms: "2fa" finds "two-step verification"."""
     if not synonyms:
         return node
+    if isinstance(node, query.AndNot):  # "2fa -sso": the words wanted, less the words not
+        return query.AndNot(_with_synonyms(node.a, q, synonyms), node.b)
     group = node if isinstance(node, (query.And, query.Or)) else None
     children = list(group.subqueries) if group is not None else [node]
     plain = [i for i, child in enumerate(children) if isinstance(child, query.Term) and child.fieldname == "text"]
     for own, alternatives in synonyms.occurrences(q):
-        taken = []
-        for stem in own:
+        taken: list[int] = []
+        for stem in own:  # each a word of the query, or inside one of its codes ("2-step verification")
             at = next((i for i in plain if i not in taken and children[i].text == stem), None)
-            if at is not None:
+            if at is None:
+                at = next((i for i in plain if "-" in children[i].text and stem in text.analyze(children[i].text)
+                           and set(text.analyze(children[i].text)) <= set(own)), None)  # the term covers the code
+            if at is None:
+                taken = []
+                break
+            if at not in taken:
                 taken.append(at)
-        if len(taken) != len(own):
+        if not taken:  # not all its words are plain words of the query ("-word", a phrase)
             continue
         either = [query.And([children[i] for i in taken]) if len(taken) > 1 else children[taken[0]]]
         either += [query.Phrase("text", list(stems)) if len(stems) > 1 else query.Term("text", stems[0])
