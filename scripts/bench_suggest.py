@@ -41,7 +41,7 @@ from kbsearch.corpus.loader import load_folder
 from kbsearch.corpus.taxonomy import load_taxonomy
 from kbsearch.evaluation import peers
 from kbsearch.evaluation.metrics import percentile
-from kbsearch.index import fulltext, textstore
+from kbsearch.index import fulltext, matching, textstore
 from kbsearch.index.opened import Build
 from kbsearch.index.reindex import catalog
 from kbsearch.index.textstore import TextStore
@@ -136,14 +136,15 @@ def main(argv: list[str] | None = None) -> int:
             learned = Learned().fit(cases, ranker.positions_).bind(ranker.positions_)
             print(f"learned from {len(learned)} linked cases in {time.perf_counter() - start:.1f} s")
         served = Build("bench", Path(tmp), {}, ix, ranker, catalog(articles), vocabulary, TextStore(Path(tmp)),
-                       learned=learned)
+                       learned=learned, matcher=matching.Matcher(ix, ranker))
         shorts, longs = make_texts(base, args.queries)
         # The search page keeps the postings of common words once read (``fulltext._term_docs``):
         # time it on a build just opened, and on another that has served other queries first.
         others, _ = make_texts(base, args.queries, seed=8)
         others = sorted(set(others) - set(shorts))
-        served_warm = Build("bench", Path(tmp), {}, fulltext.open_index(Path(tmp) / "whoosh"), ranker,
-                            catalog(articles), vocabulary, TextStore(Path(tmp)), learned=learned)
+        ix_warm = fulltext.open_index(Path(tmp) / "whoosh")
+        served_warm = Build("bench", Path(tmp), {}, ix_warm, ranker, catalog(articles), vocabulary,
+                            TextStore(Path(tmp)), learned=learned, matcher=matching.Matcher(ix_warm, ranker))
         for text in others:
             result_pages.search_page(served_warm, text)
         plain = MultifieldParser(["title", "text"], ix.schema, group=OrGroup)

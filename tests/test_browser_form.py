@@ -155,8 +155,9 @@ def test_keyboard_alone_reaches_the_panel_before_submit_dismisses_and_keeps_it_d
     # more typing never brings it back
     page.get_by_label("Description").focus()
     page.keyboard.type("I asked for a new password but the reset email never came.", delay=5)
-    page.get_by_label("Component category").select_option("account-access")
-    page.wait_for_timeout(800)  # past the debounce and the answer
+    with page.expect_response(lambda r: "/api/suggest" in r.url, timeout=WAIT_MS):  # the answer after the debounce
+        page.get_by_label("Component category").select_option("account-access")
+    page.wait_for_timeout(100)  # its handler has run
     assert panel_item(page, first_id).count() == 0
     with app.app_context():
         session = page.locator("input[name=session]").input_value()

@@ -205,14 +205,21 @@ def test_an_instant_answer_older_than_the_one_shown_is_dropped(server, page):
     _, url = server
     page.goto(url + "/")
     box = page.get_by_role("combobox")
-    box.press_sequentially(f"locked {SLOW_WORD}", delay=20)
-    page.wait_for_timeout(400)  # debounce passed: the slow request is on its way
+    answered = []  # the slow answer, once its body has arrived
+    page.on("requestfinished", lambda request: answered.append(request) if SLOW_WORD in request.url else None)
+    with page.expect_request(lambda request: SLOW_WORD in request.url, timeout=WAIT_MS):  # sent after the debounce
+        box.press_sequentially(f"locked {SLOW_WORD}", delay=20)
     box.fill("")
     box.press_sequentially("scorm upload", delay=20)
     options = page.locator("#instant-results [role=option]")
     options.filter(has_text=re.compile("SCORM", re.IGNORECASE)).first.wait_for(timeout=WAIT_MS)
     shown = options.all_inner_texts()
-    page.wait_for_timeout(2000)  # the slow answer has arrived by now
+    for _ in range(100):  # bounded: the slow answer is 1.5 s late
+        if answered:
+            break
+        page.wait_for_timeout(50)
+    assert answered, "the slow answer never arrived: nothing was tested"
+    page.wait_for_timeout(100)  # its handler has run
     assert options.all_inner_texts() == shown
 
 

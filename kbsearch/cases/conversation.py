@@ -91,7 +91,7 @@ def staff_view(db: Database, number: str) -> dict[str, Any]:
     :raise CaseNotFound: no such number.
     """
     row = _row(db, number)
-    return case_record(db, row["id"], with_ids=True)
+    return case_record(db, row["id"], with_ids=True, row=row)
 
 
 def list_cases(db: Database, status: str | None = None, since: str | None = None,

@@ -7,9 +7,10 @@ lead to articles. Every text from the store is escaped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from html import escape
+
+from kbsearch.cases import article_stats
 
 CSS = """
 body{font:15px/1.45 system-ui,sans-serif;color:#1d2430;margin:2rem auto;max-width:72rem;padding:0 1rem}
@@ -26,7 +27,6 @@ SERIES = (("sessions", "#9aa5b5"), ("shown", "#4c78a8"), ("clicked", "#72b7b2"),
 LISTS = (("no_results", "no results", "#e45756"), ("no_clicks", "nothing opened", "#f58518"),
          ("no_suggestion", "panel had nothing", "#b279a2"), ("cases_despite_suggestions", "cases anyway", "#4c78a8"))
 ArticleUrl = Callable[[str], str]
-NUMBER = re.compile(r"^(?:-|[\d.]+%?)$")
 
 
 def _pct(value: float | None) -> str:
@@ -87,7 +87,7 @@ def _table(headers: list[str], rows: list[list[str]], empty: str) -> str:
     """Cells are HTML already escaped; columns of numbers (or rates) are right-aligned."""
     if not rows:
         return f'<p class="muted">{escape(empty)}</p>'
-    numeric = [all(NUMBER.match(r[i]) for r in rows) for i in range(len(headers))]
+    numeric = [all(article_stats.NUMBER.match(r[i]) for r in rows) for i in range(len(headers))]
     head = "".join(f'<th{" class=n" if numeric[i] else ""}>{escape(h)}</th>' for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(f'<td{" class=n" if numeric[i] else ""}>{cell}</td>' for i, cell in enumerate(r))
                    + "</tr>" for r in rows)
@@ -121,7 +121,7 @@ def page(funnel: dict, gaps: dict, articles: dict, period: str, url: ArticleUrl,
     review = _table(["article", "dismissed", "voted No", "opened before a case", "reasons given"], [
         [_article(a["id"], url, a["title"]), str(a["dismissed"]), str(a["not_helpful"]), str(a["opened_before_case"]),
          escape(" | ".join(a["reasons"]))] for a in gaps["articles_to_review"]], "No article to review.")
-    keys = ("shown", "clicked", "helpful", "not_helpful", "dismissed", "deflected", "cases_after_view", "linked_cases")
+    keys = article_stats.COUNTS
     active = [a for a in articles["articles"] if any(a[k] for k in keys)]
     per_article = _table(["article", "shown", "clicked", "yes", "no", "dismissed", "deflected", "case after",
                           "linked", "deflect%"],

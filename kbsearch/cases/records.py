@@ -43,14 +43,14 @@ def comments_of(db: Database, case_id: int, staff: bool) -> list[dict[str, Any]]
     return result
 
 
-def case_record(db: Database, case_id: int, with_ids: bool = False) -> dict[str, Any]:
+def case_record(db: Database, case_id: int, with_ids: bool = False, row: Any = None) -> dict[str, Any]:
     """A case as the team and messages see it, with what its customer already tried in the panel.
 
     ``tried``: ``shown`` the articles the panel showed, ``opened`` those clicked (``clicked``
     events of the case's form session), ``dismissed`` those marked "Not relevant". Never the
     secret: only its hash exists, and it is left out.
     """
-    row = next(db.query("select * from cases where id = ?", [case_id]))
+    row = row or next(db.query("select * from cases where id = ?", [case_id]))  # ``row``: the caller read it
 
     def did(kind: str) -> list[str]:
         if not row["session"]:

@@ -9,7 +9,6 @@ full-text index with Whoosh's BM25F: the one search here that reads the build.
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 from whoosh import query
@@ -91,10 +90,9 @@ def build_query(ix: FullText, text: str) -> query.Query | None:
     """
     analyzer = ix.schema["text"].analyzer
     stems = list(dict.fromkeys(t.text for t in analyzer(text)))[:MAX_TERMS]
-    clauses = [query.Term(f, stem) for stem in stems for f in ("title", "text")]
     if not stems:
         return None
-    return query.Or(clauses, scale=0.9)
+    return query.Or([query.Term(f, stem) for stem in stems for f in ("title", "text")], scale=0.9)
 
 
 def rank(ix: FullText, text: str, limit: int = 10) -> list[tuple[str, float]]:

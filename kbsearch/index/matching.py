@@ -64,7 +64,8 @@ class Matcher:
     def match(self, q: str) -> Matched | None:
         """The model rows ``q`` matches, whether all its words or any, and the words it searched;
         None when ``q`` searches for nothing (no words, or stop words only)."""
-        for cleaned in dict.fromkeys((clean(q), plain(clean(q)))):
+        tidy = clean(q)
+        for cleaned in dict.fromkeys((tidy, plain(tidy))):
             postings: fulltext.Postings = {}
             try:
                 found = fulltext.find(self.ix, cleaned, False, self.synonyms, postings)

@@ -45,12 +45,10 @@ class Build:
     pages: TextStore | None = None  # each article page's body, sanitised HTML, by ranker row (None: not opened)
     synonyms: Synonyms = field(default_factory=Synonyms)  # the articles' synonyms.yml, as the reindex parsed it
     learned: Learned | None = None  # what solved cases taught this build (never shown; None: nothing)
-    matcher: matching.Matcher | None = None  # made by ``load``, or on first use
+    matcher: matching.Matcher | None = None  # what the search page asks Whoosh (``load`` makes it)
 
     def match(self, q: str) -> Matched | None:
         """The articles the search-page query ``q`` matches (``Served.match``)."""
-        if self.matcher is None:  # a Build made by hand (scripts/bench_suggest.py): made once
-            object.__setattr__(self, "matcher", matching.Matcher(self.index, self.ranker, self.synonyms))
         return self.matcher.match(q)
 
 

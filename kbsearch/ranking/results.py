@@ -18,7 +18,7 @@ import numpy as np
 from kbsearch.corpus import text
 from kbsearch.ranking import snippets, spelling
 from kbsearch.ranking.model import FACETS, TfidfRanker
-from kbsearch.ranking.served import Served
+from kbsearch.ranking.served import Matched, Served
 from kbsearch.ranking.suggest import added_synonyms
 
 
@@ -47,6 +47,7 @@ class SearchPage:
     more: list[Candidate] = field(default_factory=list)  # fewer than a page had all the words: some of them
 
 
+NOTHING = Matched(np.zeros(0, dtype=np.int64), "all", [], [], np.zeros(0, dtype=np.int64))  # a query of no words
 MAX_WORDS = 32  # a pasted essay still answers quickly: its first distinct words are enough
 OPTIONAL_SECONDS = 0.25  # spent on ranking already: skip the optional "did you mean"
 
@@ -60,30 +61,24 @@ def search_page(build: Served, q: str, filters: dict[str, str | None] | None = N
     """
     started = time.perf_counter()
     ranker = build.ranker
-    found = build.match(q)
-    matched = found.rows if found is not None else np.zeros(0, dtype=np.int64)
-    stems = found.stems[:MAX_WORDS] if found is not None else []
-    words = [(stem, stem) for stem in stems]
-    added = added_synonyms(ranker, build.synonyms, {"q": (q, words)})
+    found = build.match(q) or NOTHING
+    stems = found.stems[:MAX_WORDS]
+    searched = [(stem, stem) for stem in stems]
+    added = added_synonyms(ranker, build.synonyms, {"q": (q, searched)})
     if added:  # as many as the words: a pasted essay does not grow without bound
         added["q"] = dict(list(added["q"].items())[:MAX_WORDS])
-    scored = ranker.score({"q": words}, added=added)
+    scored = ranker.score({"q": searched}, added=added)
     scores = scored.scores if scored is not None else np.zeros(len(ranker), dtype=np.float32)
-    scores = build.learned.boost((s for s, _ in words), scores, scored) if build.learned else scores  # never shown
-    matched = _filtered(ranker, matched, filters)
+    scores = build.learned.boost(stems, scores, scored) if build.learned else scores  # never shown
+    matched = _filtered(ranker, found.rows, filters)
     facets = ranker.facet_counts(matched)
     total = len(matched)
     best = page_rows(matched, scores, page, per_page)
-    if found is not None and len(found.also) and page == 1 and len(best) < per_page:
-        also = _filtered(ranker, found.also, filters)
-        more = page_rows(also, scores, 1, per_page - len(best))
-    else:
-        more = np.zeros(0, dtype=np.int64)
-    searched = set(stems)
-    words = [pair for pair in text.analyze_words(q) if pair[0] in searched]
-    words += [(stem, stem) for stem in stems] + [(p, p) for p in (found.prefixes if found is not None else [])]
-    prefixes = sorted({part for pair in words for part in pair}, key=len, reverse=True)  # longest match wins
-    wanted = set(found.stems + found.prefixes) if found is not None else set()
+    more = page_rows(_filtered(ranker, found.also, filters), scores, 1, per_page - len(best)) \
+        if page == 1 and len(best) < per_page and len(found.also) else NOTHING.also
+    wanted = set(found.stems + found.prefixes)
+    typed = [word for stem, word in text.analyze_words(q) if stem in wanted]  # as written: "administrators"
+    prefixes = sorted(wanted.union(typed), key=len, reverse=True)  # longest match wins
 
     def candidate(i: int) -> Candidate:
         article_id = ranker.article_id(i)
@@ -94,14 +89,16 @@ def search_page(build: Served, q: str, filters: dict[str, str | None] | None = N
             snippet=snippets.snippet(build.texts.get(i), prefixes, wanted) or html.escape(details["summary"]),
             score=float(scores[i]), updated=details["updated"])
     within_budget = time.perf_counter() - started < OPTIONAL_SECONDS
-    suggestion = spelling.suggest_text(q, build.vocabulary) if build.vocabulary and total < 3 and within_budget \
+    suggestion = spelling.suggest_text(q, build.vocabulary, known=ranker.knows) if build.vocabulary and total < 3 and within_budget \
         else None
     return SearchPage([candidate(i) for i in best], total, page, (total + per_page - 1) // per_page, facets,
-                      suggestion, found.mode if found is not None else "all", [candidate(i) for i in more])
+                      suggestion, found.mode, [candidate(i) for i in more])
 
 
 def _filtered(ranker: TfidfRanker, rows: np.ndarray, filters: dict[str, str | None] | None) -> np.ndarray:
     """``rows`` in every facet ``filters`` asks for, ascending."""
+    if not any((filters or {}).values()):
+        return rows
     mask = np.zeros(len(ranker), dtype=bool)
     mask[rows] = True
     for name in FACETS:

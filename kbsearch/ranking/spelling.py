@@ -12,7 +12,7 @@ import json
 import re
 import zlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +109,7 @@ class DeletionIndex:
 
     def __init__(self, vocabulary: dict[str, int]):
         self.words = list(vocabulary)
+        self._stems: set[str] | None = None  # see ``knows``
         keys: list[int] = []
         rows: list[int] = []
         for row, word in enumerate(self.words):
@@ -116,10 +117,15 @@ class DeletionIndex:
                 variants = _deletes(word[:PREFIX], 2)
                 keys.extend(map(_key, variants))
                 rows.extend([row] * len(variants))
-        self.stems = {analysis.stem(word) for word in self.words}  # a word known by its stem is no typo
         order = np.argsort(np.array(keys, dtype=np.int64), kind="stable")
         self.keys = np.array(keys, dtype=np.int64)[order]
         self.rows = np.array(rows, dtype=np.int32)[order]
+
+    def knows(self, stem: str) -> bool:
+        """Whether a vocabulary word has ``stem`` (the stems are worked out on the first call)."""
+        if self._stems is None:
+            self._stems = {analysis.stem(word) for word in self.words}
+        return stem in self._stems
 
     def near(self, word: str, max_edits: int) -> dict[int, list[str]]:
         """Known words within ``max_edits`` of ``word``, by distance."""
@@ -149,20 +155,23 @@ def deletion_index(vocabulary: dict[str, int]) -> DeletionIndex:
     return held[1]
 
 
-def correct(word: str, vocabulary: dict[str, int], max_edits: int = 2) -> str | None:
+def correct(word: str, vocabulary: dict[str, int], max_edits: int = 2,
+            known: Callable[[str], bool] | None = None) -> str | None:
     """The most used known word closest to ``word``, or None if it is known or nothing is close.
 
     One edit first; two only for words of 5 to ``MAX_TWO_EDITS`` letters, where a second
-    edit still leaves a recognisable word. A word whose stem a known word has is never
-    corrected, though itself too rare to be known: "storing" is not a typo for "string".
+    edit still leaves a recognisable word. A word whose stem is known is never corrected,
+    though itself too rare to be in ``vocabulary``: "storing" is not a typo for "string".
 
     :param max_edits: 1 on the per-keystroke suggestion path.
+    :param known: whether a stem is known (a served build's model: ``TfidfRanker.knows``);
+        without it, the stems of ``vocabulary``'s words, worked out once when first asked.
     """
     word = word.lower()
     if word in vocabulary or not 3 <= len(word) <= MAX_WORD or not word.isalpha():
         return None
     index = deletion_index(vocabulary)
-    if analysis.stem(word) in index.stems:
+    if (known or index.knows)(analysis.stem(word)):
         return None
     two = max_edits >= 2 and 5 <= len(word) <= MAX_TWO_EDITS
     near = index.near(word, 2 if two else 1)
@@ -170,8 +179,9 @@ def correct(word: str, vocabulary: dict[str, int], max_edits: int = 2) -> str | 
     return max(known, key=lambda w: (vocabulary[w], w)) if known else None
 
 
-def suggest_text(text: str, vocabulary: dict[str, int], max_words: int = 32) -> str | None:
+def suggest_text(text: str, vocabulary: dict[str, int], max_words: int = 32,
+                 known: Callable[[str], bool] | None = None) -> str | None:
     """``text`` with each unknown word replaced by its correction; None if nothing changed."""
     words = re.findall(r"\w+", text.lower())[:max_words]
-    fixed = [correct(w, vocabulary) or w for w in words]
+    fixed = [correct(w, vocabulary, known=known) or w for w in words]
     return " ".join(fixed) if fixed != words else None

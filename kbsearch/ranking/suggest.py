@@ -57,8 +57,7 @@ def correct_typos(ranker: TfidfRanker, text: str, vocabulary: dict[str, int] | N
     """
     if not vocabulary:
         return text
-    fixes = [fix for word in _WORDS.findall(text)
-             if not ranker.knows(analysis.stem(word.lower())) and (fix := spelling.correct(word, vocabulary, 1))]
+    fixes = [fix for word in _WORDS.findall(text) if (fix := spelling.correct(word, vocabulary, 1, ranker.knows))]
     return f"{text} {' '.join(fixes)}" if fixes else text
 
 
